@@ -1,0 +1,86 @@
+"""The one job-listing schema shared by training, scoring and the API.
+
+Every reader (CSV/JSONL/Parquet, EMSCAD, Hugging Face datasets, the API's
+JSON body) produces `JobListing` objects, so the classifier always sees the
+same fields in the same order, whatever the source.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Fields that carry free text a reader sees, in the order the classifier
+# assembles them: the short, high-signal fields first, the long body last.
+TEXT_FIELDS: tuple[str, ...] = (
+    "title",
+    "company",
+    "location",
+    "salary",
+    "employment_type",
+    "contact",
+    "url",
+    "company_profile",
+    "description",
+    "requirements",
+    "benefits",
+    "text",
+    "html",
+)
+
+# EMSCAD's boolean metadata, kept when a source has it. Only EMSCAD has these
+# columns, so the default model does not learn from them (they would teach it
+# "this came from EMSCAD" rather than "this is a scam"); see model card.
+EMSCAD_FLAGS: tuple[str, ...] = ("telecommuting", "has_company_logo", "has_questions")
+
+
+class JobListing(BaseModel):
+    """A job ad as a board, a crawler or a browser extension sees it.
+
+    All text fields are optional because sources differ (a chat message has
+    only `text`, a board posting has structured fields, a web page has `html`);
+    at least one must hold some text. `text` is the whole ad as plain text and
+    `html` the raw page markup; both may be given alongside structured fields.
+    """
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    id: Optional[str] = Field(default=None, max_length=256, description="Caller's identifier, echoed back.")
+    title: Optional[str] = None
+    company: Optional[str] = None
+    location: Optional[str] = None
+    salary: Optional[str] = None
+    employment_type: Optional[str] = None
+    contact: Optional[str] = None
+    url: Optional[str] = None
+    company_profile: Optional[str] = None
+    description: Optional[str] = None
+    requirements: Optional[str] = None
+    benefits: Optional[str] = None
+    text: Optional[str] = Field(default=None, description="The whole ad as plain text.")
+    html: Optional[str] = Field(default=None, description="The ad as raw HTML (tags are stripped for scoring).")
+    language: Optional[str] = Field(default=None, description="ISO 639-1 code if known; detected otherwise.")
+    telecommuting: Optional[bool] = None
+    has_company_logo: Optional[bool] = None
+    has_questions: Optional[bool] = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        # Ids from CSV or JSON may be numbers; they are echoed back as strings.
+        if value is None or isinstance(value, str):
+            return value
+        return str(value)
+
+    def text_fields(self) -> list[tuple[str, str]]:
+        """(field, value) for every non-blank text field, in TEXT_FIELDS order."""
+        out = []
+        for name in TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None and value.strip():
+                out.append((name, value))
+        return out
+
+    def has_text(self) -> bool:
+        return bool(self.text_fields())

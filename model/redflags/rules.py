@@ -1,0 +1,218 @@
+"""Red-flag rule files: their schema, loading and validation.
+
+Rules are data (YAML under `rules/`), one file per language or per
+cross-language theme, so that a moderator or an NGO can add a phrase in Thai
+without touching Python. Loading fails on the first bad rule with a message
+naming the file and the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Optional
+
+import regex
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SEVERITY_LEVELS = {"low": 1, "medium": 2, "high": 3}
+RULE_FLAGS = regex.IGNORECASE | regex.UNICODE | regex.V0
+
+
+class RuleFileError(ValueError):
+    """A rule file that cannot be used; the message names the file and rule."""
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["risk", "mitigating"]
+    description: str
+
+
+class RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z]{2,3}(?:_[a-z]+)?\.[a-z0-9_.]+$")
+    category: str
+    severity: Literal["low", "medium", "high"]
+    explanation: str = Field(min_length=5, description="Short English explanation shown to moderators.")
+    phrases: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list, description="Texts this rule must match (checked by tests).")
+    counter_examples: list[str] = Field(default_factory=list, description="Texts this rule must not match.")
+
+    @field_validator("phrases")
+    @classmethod
+    def _non_blank_phrases(cls, phrases: list[str]) -> list[str]:
+        for phrase in phrases:
+            if not phrase.strip():
+                raise ValueError("blank phrase")
+        return phrases
+
+
+class RuleFileSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: str = Field(description="ISO 639-1 code of the rules' language, or 'any'.")
+    word_boundaries: bool = Field(description="Phrases match whole words only (Latin, Cyrillic scripts).")
+    spacing_insensitive: bool = Field(
+        default=False, description="Phrases also match with spaces added or dropped (Korean, CJK, Thai, Khmer)."
+    )
+    fold_diacritics: bool = Field(
+        default=False, description="Phrases also match typed without diacritics (Vietnamese 'viec nhe luong cao')."
+    )
+    rules: list[RuleSpec]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validated rule, with its regexes compiled once."""
+
+    id: str
+    category: str
+    kind: str
+    severity: str
+    weight: int
+    explanation: str
+    phrases: tuple[str, ...]
+    patterns: tuple[regex.Pattern, ...]
+    word_boundaries: bool
+    spacing_insensitive: bool
+    fold_diacritics: bool
+    source_file: str
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    categories: dict[str, Category]
+    rules: tuple[Rule, ...]
+    fingerprint: str  # sha256 over categories and rule files, recorded in bundles
+    files: tuple[str, ...]
+
+    @property
+    def risk_categories(self) -> list[str]:
+        return [name for name, c in self.categories.items() if c.kind == "risk"]
+
+    @property
+    def mitigating_categories(self) -> list[str]:
+        return [name for name, c in self.categories.items() if c.kind == "mitigating"]
+
+
+def default_rules_dir() -> Path:
+    return Path(str(resources.files(__package__).joinpath("rules")))
+
+
+def default_categories_path() -> Path:
+    return Path(str(resources.files(__package__).joinpath("categories.yaml")))
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"{path}: cannot read YAML: {exc}") from exc
+
+
+def load_categories(path: Path) -> dict[str, Category]:
+    data = _read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
+        raise RuleFileError(f"{path}: expected a mapping 'categories: {{name: {{kind, description}}}}'")
+    out = {}
+    for name, spec in data["categories"].items():
+        try:
+            out[name] = Category.model_validate(spec)
+        except ValidationError as exc:
+            raise RuleFileError(f"{path}: category '{name}': {_first_error(exc)}") from exc
+    return out
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else err["msg"]
+
+
+def _rule_label(raw: object, index: int) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        return f"rule '{raw['id']}'"
+    return f"rule #{index + 1}"
+
+
+def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise RuleFileError(f"{path}: expected a mapping with 'language', 'word_boundaries' and 'rules'")
+    raw_rules = data.get("rules")
+    if isinstance(raw_rules, list):
+        # Validate rule by rule so the message can name the rule.
+        for index, raw in enumerate(raw_rules):
+            try:
+                RuleSpec.model_validate(raw)
+            except ValidationError as exc:
+                raise RuleFileError(f"{path}: {_rule_label(raw, index)}: {_first_error(exc)}") from exc
+    try:
+        spec = RuleFileSpec.model_validate(data)
+    except ValidationError as exc:
+        raise RuleFileError(f"{path}: {_first_error(exc)}") from exc
+
+    rules = []
+    for r in spec.rules:
+        if r.category not in categories:
+            raise RuleFileError(
+                f"{path}: rule '{r.id}': unknown category '{r.category}' (known: {', '.join(categories)})"
+            )
+        if not r.phrases and not r.patterns:
+            raise RuleFileError(f"{path}: rule '{r.id}': needs at least one phrase or pattern")
+        compiled = []
+        for pattern in r.patterns:
+            try:
+                compiled.append(regex.compile(pattern, RULE_FLAGS))
+            except regex.error as exc:
+                raise RuleFileError(f"{path}: rule '{r.id}': bad regex {pattern!r}: {exc}") from exc
+            if compiled[-1].search(""):
+                raise RuleFileError(f"{path}: rule '{r.id}': regex {pattern!r} matches the empty string")
+        rules.append(
+            Rule(
+                id=r.id,
+                category=r.category,
+                kind=categories[r.category].kind,
+                severity=r.severity,
+                weight=SEVERITY_LEVELS[r.severity],
+                explanation=r.explanation,
+                phrases=tuple(r.phrases),
+                patterns=tuple(compiled),
+                word_boundaries=spec.word_boundaries,
+                spacing_insensitive=spec.spacing_insensitive,
+                fold_diacritics=spec.fold_diacritics,
+                source_file=path.name,
+                examples=tuple(r.examples),
+                counter_examples=tuple(r.counter_examples),
+            )
+        )
+    return rules
+
+
+def load_ruleset(rules_dir: Optional[Path] = None, categories_path: Optional[Path] = None) -> RuleSet:
+    """Load and validate every `*.yaml` rule file in `rules_dir`."""
+    rules_dir = Path(rules_dir) if rules_dir else default_rules_dir()
+    categories_path = Path(categories_path) if categories_path else default_categories_path()
+    categories = load_categories(categories_path)
+    files = sorted(rules_dir.glob("*.yaml"))
+    if not files:
+        raise RuleFileError(f"{rules_dir}: no rule files (*.yaml)")
+    digest = hashlib.sha256(categories_path.read_bytes())
+    rules: list[Rule] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for rule in load_rule_file(path, categories):
+            if rule.id in seen:
+                raise RuleFileError(f"{path}: rule '{rule.id}': duplicate id (already defined in {seen[rule.id].name})")
+            seen[rule.id] = path
+            rules.append(rule)
+    return RuleSet(categories=categories, rules=tuple(rules), fingerprint=digest.hexdigest(), files=tuple(p.name for p in files))

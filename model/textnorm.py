@@ -1,0 +1,242 @@
+"""Text normalisation that remembers where every character came from.
+
+A browser extension highlights red flags in the text exactly as it was sent,
+so every normalisation step (HTML to text, EMSCAD placeholders, Unicode NFKC,
+whitespace) records, for each output character, the span of input characters
+it came from. Spans found in the clean text map back to the caller's text
+with `NormalizedText.to_raw`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import numpy as np
+import regex
+
+# A step's result: the new text, and for each of its characters the
+# half-open span [starts[j], ends[j]) of the step's input it came from.
+_Step = tuple[str, np.ndarray, np.ndarray]
+
+_HTML_HINT = re.compile(r"<[A-Za-z!/?]|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
+_EMSCAD_PLACEHOLDER = re.compile(r"#(URL|EMAIL|PHONE)_[0-9a-fA-F]{6,}#")
+_WHITESPACE = re.compile(r"\s+")
+# Whitespace that collapsing would change: runs of two or more, or any
+# single whitespace character other than a plain space.
+_WHITESPACE_TO_FIX = re.compile(r"\s{2,}|[^\S ]")
+# Grapheme clusters that NFKC may change: those that start with a character
+# outside printable ASCII, or with an ASCII letter carrying combining marks
+# ("e" + U+0301). Pure-ASCII runs are NFKC-stable and left alone.
+_NOT_NFKC_CLUSTER = regex.compile(r"(?:[\x20-\x7e](?=\p{M})|(?=[^\x20-\x7e\n\t]))\X")
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+)
+_SKIP_CONTENT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """Clean text plus the map from its characters back to the raw input."""
+
+    raw: str
+    text: str
+    starts: np.ndarray  # starts[i]: raw index where text[i] begins
+    ends: np.ndarray  # ends[i]: raw index (exclusive) where text[i] ends
+
+    def to_raw(self, start: int, end: int) -> tuple[int, int]:
+        """Map the clean span [start, end) to the raw span it came from."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span [{start}, {end}) outside normalised text of length {len(self.text)}")
+        return int(self.starts[start]), int(self.ends[end - 1])
+
+
+def _identity(n: int) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.arange(n, dtype=np.int64)
+    return starts, starts + 1
+
+
+class _OffsetHTMLParser(HTMLParser):
+    """Collects text pieces with the raw offsets of the markup they came from."""
+
+    def __init__(self, raw: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self._raw = raw
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", raw)]
+        self._skip_depth = 0
+        # (raw_offset, text, verbatim): verbatim pieces map 1:1 to raw characters.
+        self.pieces: list[tuple[int, str, bool]] = []
+
+    def _offset(self) -> int:
+        line, col = self.getpos()
+        return self._line_starts[line - 1] + col
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP_CONTENT_TAGS:
+            self._skip_depth += 1
+        elif tag in _BLOCK_TAGS:
+            self.pieces.append((self._offset(), "\n", False))
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in _BLOCK_TAGS:
+            self.pieces.append((self._offset(), "\n", False))
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP_CONTENT_TAGS:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag in _BLOCK_TAGS:
+            self.pieces.append((self._offset(), "\n", False))
+
+    def handle_data(self, data):
+        if not self._skip_depth:
+            self.pieces.append((self._offset(), data, True))
+
+    def handle_entityref(self, name):
+        if not self._skip_depth:
+            self.pieces.append((self._offset(), html.unescape(f"&{name};"), False))
+
+    def handle_charref(self, name):
+        if not self._skip_depth:
+            self.pieces.append((self._offset(), html.unescape(f"&#{name};"), False))
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_HINT.search(text))
+
+
+def _strip_html(text: str) -> _Step | None:
+    if not looks_like_html(text):
+        return None
+    parser = _OffsetHTMLParser(text)
+    parser.feed(text)
+    parser.close()
+    # Each piece ends where the next markup event starts.
+    event_starts = [offset for offset, _, _ in parser.pieces]
+    pieces_out, starts, ends = [], [], []
+    for k, (offset, piece, verbatim) in enumerate(parser.pieces):
+        if not piece:
+            continue
+        next_offset = event_starts[k + 1] if k + 1 < len(event_starts) else len(text)
+        if verbatim and text[offset : offset + len(piece)] == piece:
+            s = np.arange(offset, offset + len(piece), dtype=np.int64)
+            e = s + 1
+        else:
+            end = max(next_offset, offset + 1)
+            if not verbatim and piece == "\n":
+                # A tag: the newline stands for the whole tag "<...>".
+                close = text.find(">", offset)
+                end = close + 1 if close != -1 else end
+            elif not verbatim:
+                # An entity "&amp;" / "&#39;": it ends at its ';' when it has one.
+                semi = text.find(";", offset, offset + 40)
+                end = semi + 1 if semi != -1 else end
+            s = np.full(len(piece), offset, dtype=np.int64)
+            e = np.full(len(piece), end, dtype=np.int64)
+        pieces_out.append(piece)
+        starts.append(s)
+        ends.append(e)
+    if not pieces_out:
+        return "", np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return "".join(pieces_out), np.concatenate(starts), np.concatenate(ends)
+
+
+def _segments_to_map(segments: list[tuple[int, int, int, bool]]) -> tuple[np.ndarray, np.ndarray]:
+    """Build the character map from (out_length, src_start, src_end, copied) segments.
+
+    A copied segment maps character k to [src_start + k, src_start + k + 1);
+    a replaced one maps every character to the whole [src_start, src_end).
+    """
+    seg = np.asarray(segments, dtype=np.int64).reshape(-1, 4)
+    lengths, src_start, src_end, copied = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
+    total = int(lengths.sum())
+    out_offsets = np.cumsum(lengths) - lengths
+    within = np.arange(total, dtype=np.int64) - np.repeat(out_offsets, lengths)
+    step = within * np.repeat(copied, lengths)
+    starts = np.repeat(src_start, lengths) + step
+    ends = np.repeat(np.where(copied == 1, src_start + 1, src_end), lengths) + step
+    return starts, ends
+
+
+def _replace(text: str, pattern: re.Pattern, replacement) -> _Step | None:
+    """Replace every match by `replacement(match)`; replaced text maps to the match span."""
+    out: list[str] = []
+    segments: list[tuple[int, int, int, bool]] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        if m.start() > pos:
+            out.append(text[pos : m.start()])
+            segments.append((m.start() - pos, pos, m.start(), True))
+        rep = replacement(m)
+        if rep:
+            out.append(rep)
+            segments.append((len(rep), m.start(), m.end(), rep == m.group()))
+        pos = m.end()
+    if not segments and pos == 0:
+        return None
+    if pos < len(text):
+        out.append(text[pos:])
+        segments.append((len(text) - pos, pos, len(text), True))
+    if not segments:
+        return "", np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return ("".join(out), *_segments_to_map(segments))
+
+
+def _nfkc(text: str) -> _Step | None:
+    """NFKC, one grapheme cluster at a time so each output maps to its cluster."""
+    if unicodedata.is_normalized("NFKC", text):
+        return None
+    return _replace(text, _NOT_NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group()))
+
+
+def _placeholder(m: re.Match) -> str:
+    return f" [{m.group(1)}] "
+
+
+def _collapse_whitespace(text: str) -> _Step | None:
+    step = _replace(text, _WHITESPACE_TO_FIX, lambda m: "\n" if "\n" in m.group() else " ")
+    if step is None:
+        if text == text.strip():
+            return None
+        step = (text, *_identity(len(text)))
+    new, starts, ends = step
+    # Trim the ends, keeping the map aligned.
+    left = len(new) - len(new.lstrip())
+    right = len(new.rstrip())
+    if (left, right) == (0, len(new)) and new == text:
+        return None
+    return new[left:right], starts[left:right], ends[left:right]
+
+
+def normalize(raw: str) -> NormalizedText:
+    """HTML to text, EMSCAD placeholders, NFKC, whitespace; offsets kept throughout."""
+    text = raw
+    starts, ends = _identity(len(raw))
+    for step in (_strip_html, lambda t: _replace(t, _EMSCAD_PLACEHOLDER, _placeholder), _nfkc, _collapse_whitespace):
+        result = step(text)
+        if result is None:
+            continue
+        text, s, e = result
+        if len(text):
+            starts, ends = starts[s], ends[e - 1]
+        else:
+            starts, ends = starts[:0], ends[:0]
+    return NormalizedText(raw=raw, text=text, starts=starts, ends=ends)
+
+
+def quick_normalize(raw: str) -> str:
+    """The same clean text as `normalize(raw).text`, without the offset map.
+
+    Used on the hot path of scoring, where only the text is needed.
+    """
+    text = raw
+    if looks_like_html(text):
+        return normalize(raw).text
+    text = _EMSCAD_PLACEHOLDER.sub(_placeholder, text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = _NOT_NFKC_CLUSTER.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    return _WHITESPACE.sub(lambda m: "\n" if "\n" in m.group() else " ", text).strip()
