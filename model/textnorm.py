@@ -62,47 +62,76 @@ def _identity(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _OffsetHTMLParser(HTMLParser):
-    """Collects text pieces with the raw offsets of the markup they came from."""
+    """Collects text pieces with the raw span of the markup they came from."""
 
     def __init__(self, raw: str) -> None:
         super().__init__(convert_charrefs=False)
         self._raw = raw
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", raw)]
         self._skip_depth = 0
-        # (raw_offset, text, verbatim): verbatim pieces map 1:1 to raw characters.
-        self.pieces: list[tuple[int, str, bool]] = []
+        # (raw_start, raw_end, text, verbatim): verbatim pieces map 1:1 to raw
+        # characters; the others map every character to the whole raw span.
+        self.pieces: list[tuple[int, int, str, bool]] = []
 
     def _offset(self) -> int:
         line, col = self.getpos()
         return self._line_starts[line - 1] + col
 
+    def _block_break(self, raw_end: int) -> None:
+        """A block tag reads as a newline that stands for the whole tag."""
+        start = self._offset()
+        self.pieces.append((start, max(raw_end, start + 1), "\n", False))
+
+    def _tag_end(self) -> int:
+        close = self._raw.find(">", self._offset())
+        return close + 1 if close != -1 else len(self._raw)
+
     def handle_starttag(self, tag, attrs):
         if tag in _SKIP_CONTENT_TAGS:
             self._skip_depth += 1
         elif tag in _BLOCK_TAGS:
-            self.pieces.append((self._offset(), "\n", False))
+            # get_starttag_text() is exact even when an attribute holds a '>'.
+            self._block_break(self._offset() + len(self.get_starttag_text() or "<"))
 
     def handle_startendtag(self, tag, attrs):
         if tag in _BLOCK_TAGS:
-            self.pieces.append((self._offset(), "\n", False))
+            self._block_break(self._offset() + len(self.get_starttag_text() or "<"))
 
     def handle_endtag(self, tag):
         if tag in _SKIP_CONTENT_TAGS:
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in _BLOCK_TAGS:
-            self.pieces.append((self._offset(), "\n", False))
+            self._block_break(self._tag_end())
 
     def handle_data(self, data):
         if not self._skip_depth:
-            self.pieces.append((self._offset(), data, True))
+            start = self._offset()
+            verbatim = self._raw.startswith(data, start)
+            self.pieces.append((start, start + len(data) if verbatim else self._tag_end(), data, verbatim))
+
+    def _reference(self, token: str) -> None:
+        """'&amp;', '&amp', '&#39;', '&bogus': the token as written, ';' only if present."""
+        if self._skip_depth:
+            return
+        start = self._offset()
+        if self._raw.startswith(";", start + len(token)):
+            token += ";"
+        text = html.unescape(token)
+        self.pieces.append((start, start + len(token), text, text == token))
 
     def handle_entityref(self, name):
-        if not self._skip_depth:
-            self.pieces.append((self._offset(), html.unescape(f"&{name};"), False))
+        self._reference(f"&{name}")
 
     def handle_charref(self, name):
-        if not self._skip_depth:
-            self.pieces.append((self._offset(), html.unescape(f"&#{name};"), False))
+        self._reference(f"&#{name}")
+
+    def close(self):
+        # CPython's close() drops the '&' of a trailing "&name" that has no
+        # terminator ("<p>&e" read as "e"); hand the rest over as plain text.
+        if self.rawdata.startswith("&") and "<" not in self.rawdata and not getattr(self, "cdata_elem", None):
+            self.handle_data(self.rawdata)
+            self.rawdata = ""
+        super().close()
 
 
 def looks_like_html(text: str) -> bool:
@@ -115,28 +144,16 @@ def _strip_html(text: str) -> _Step | None:
     parser = _OffsetHTMLParser(text)
     parser.feed(text)
     parser.close()
-    # Each piece ends where the next markup event starts.
-    event_starts = [offset for offset, _, _ in parser.pieces]
     pieces_out, starts, ends = [], [], []
-    for k, (offset, piece, verbatim) in enumerate(parser.pieces):
+    for raw_start, raw_end, piece, verbatim in parser.pieces:
         if not piece:
             continue
-        next_offset = event_starts[k + 1] if k + 1 < len(event_starts) else len(text)
-        if verbatim and text[offset : offset + len(piece)] == piece:
-            s = np.arange(offset, offset + len(piece), dtype=np.int64)
+        if verbatim:
+            s = np.arange(raw_start, raw_start + len(piece), dtype=np.int64)
             e = s + 1
         else:
-            end = max(next_offset, offset + 1)
-            if not verbatim and piece == "\n":
-                # A tag: the newline stands for the whole tag "<...>".
-                close = text.find(">", offset)
-                end = close + 1 if close != -1 else end
-            elif not verbatim:
-                # An entity "&amp;" / "&#39;": it ends at its ';' when it has one.
-                semi = text.find(";", offset, offset + 40)
-                end = semi + 1 if semi != -1 else end
-            s = np.full(len(piece), offset, dtype=np.int64)
-            e = np.full(len(piece), end, dtype=np.int64)
+            s = np.full(len(piece), raw_start, dtype=np.int64)
+            e = np.full(len(piece), raw_end, dtype=np.int64)
         pieces_out.append(piece)
         starts.append(s)
         ends.append(e)
