@@ -1,0 +1,3 @@
+from lurescan.cli import app
+
+app()

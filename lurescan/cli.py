@@ -1,0 +1,186 @@
+"""The `lurescan` command: one entry point, a subcommand per step.
+
+Each subcommand imports its layer only when it runs, so `lurescan score`
+needs neither torch nor datasets, and errors a user can cause end with one
+line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="lurescan",
+    help="Score job ads for the overseas scam-compound recruitment pattern; train and evaluate the models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _user_errors():
+    from lurescan.model.bundle import BundleError
+    from lurescan.model.redflags.rules import RuleFileError
+    from lurescan.model.tables import TableError
+
+    errors = [BundleError, RuleFileError, TableError, FileNotFoundError, PermissionError, IsADirectoryError]
+    try:
+        from lurescan.training.data import DataError
+
+        errors.append(DataError)
+    except ImportError:  # pragma: no cover - training extras absent
+        pass
+    return tuple(errors)
+
+
+def friendly_errors(func):
+    """Turn the errors a user can cause into one clear line and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except _user_errors() as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"lurescan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+):
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+DataOpt = Annotated[list[Path], typer.Option("--data", "-d", help="Training file(s): CSV, JSONL or Parquet, gzip allowed. Repeat for several.")]
+HfOpt = Annotated[list[str], typer.Option("--hf-dataset", help="Hugging Face dataset name or local path (repeatable).")]
+
+
+@app.command()
+@friendly_errors
+def train(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Bundle directory to write.")],
+    data: DataOpt = [],
+    hf_dataset: HfOpt = [],
+    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "train",
+    hf_config: Annotated[Optional[str], typer.Option(help="Config name of the Hugging Face dataset(s).")] = None,
+    sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the grouped split.")] = 13,
+    target_precision: Annotated[float, typer.Option(help="Validation precision the threshold must reach.")] = 0.9,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 4.0,
+    redflags: Annotated[bool, typer.Option("--redflags/--no-redflags", help="Use red-flag features.")] = True,
+    metadata: Annotated[bool, typer.Option("--metadata/--no-metadata", help="Use metadata features.")] = True,
+    max_train_samples: Annotated[Optional[int], typer.Option(help="Cap on training rows (quick runs).")] = None,
+    max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on validation and test rows.")] = None,
+    model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+):
+    """Train the baseline classifier (grouped split, calibrated, threshold on validation) and write a bundle."""
+    from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs
+    from lurescan.training.train import main as train_main
+
+    args = TrainArgs(
+        out=str(out),
+        data=DataArgs(
+            data=[str(p) for p in data],
+            hf_datasets=hf_dataset,
+            hf_split=hf_split,
+            hf_config=hf_config,
+            sep=sep,
+            split_seed=seed,
+            max_train_samples=max_train_samples,
+            max_eval_samples=max_eval_samples,
+        ),
+        model=BaselineArgs(C=c, use_redflags=redflags, use_metadata=metadata, target_precision=target_precision),
+        model_version=model_version,
+        progress=progress,
+    )
+    train_main(args)
+
+
+@app.command()
+@friendly_errors
+def evaluate(
+    data: DataOpt = [],
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Directory for metrics.json and plots.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
+    hf_dataset: HfOpt = [],
+    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "test",
+    hf_config: Annotated[Optional[str], typer.Option(help="Config name of the Hugging Face dataset(s).")] = None,
+    sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
+    max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on rows (random sample).")] = None,
+):
+    """Evaluate a bundle: PR-AUC, recall at 1% FPR, P/R/F1 at the threshold, calibration; per language and source."""
+    from lurescan.training.evaluate import EvaluateArgs
+    from lurescan.training.evaluate import main as evaluate_main
+
+    evaluate_main(
+        EvaluateArgs(
+            data=[str(p) for p in data],
+            model=str(model) if model else None,
+            out=str(out) if out else None,
+            threshold=threshold,
+            hf_datasets=hf_dataset,
+            hf_split=hf_split,
+            hf_config=hf_config,
+            sep=sep,
+            max_eval_samples=max_eval_samples,
+        )
+    )
+
+
+@app.command()
+@friendly_errors
+def score(
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Listings: CSV, JSONL or Parquet (gzip allowed).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Scored copy of the input (format from its suffix).")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Score one ad given as text; prints JSON.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (memory is bounded by this).")] = 2000,
+    sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+):
+    """Score listings with a bundle: adds scam_probability, flagged and reasons (JSON, spans into the input)."""
+    from lurescan.model.scoring import load_scorer
+
+    if text is None and (input is None or output is None):
+        raise ValueError("give --input FILE --output FILE, or --text 'AD TEXT'")
+    scorer = load_scorer(model)
+    if text is not None:
+        result = scorer.score([{"text": text}], threshold=threshold)[0]
+        typer.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=2))
+        return
+    from lurescan.model.filescore import score_file
+
+    summary = score_file(scorer, input, output, chunk_size=chunk_size, threshold=threshold, sep=sep, progress=progress)
+    typer.echo(f"scored {summary['rows']} listings ({summary['flagged']} flagged) -> {summary['output']}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

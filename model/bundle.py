@@ -1,0 +1,190 @@
+"""Model bundles: a directory with safe weights, a manifest and a model card.
+
+    bundle/
+      manifest.json   what the model is, how it was made, sha256 of every file
+      model.skops     scikit-learn objects (skops, no pickle), or model.onnx ...
+      README.md       the model card (Hugging Face layout)
+
+Loading verifies the format, the kind, and every file's sha256 before any
+weights are read, and skops files load only the types listed in
+`TRUSTED_TYPES`, so a corrupt, tampered or foreign bundle is refused with a
+message that says which file and what is wrong. (The sha256 sums catch
+corruption and edits of single files; they are not a signature.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional, Union
+
+BUNDLE_FORMAT = "lurescan-bundle"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+CARD_NAME = "README.md"
+KNOWN_KINDS = ("baseline", "transformer", "ensemble")
+
+# The only types a skops file in a bundle may contain beyond skops' defaults.
+TRUSTED_TYPES = [
+    "lurescan.model.baseline.BaselineClassifier",
+    "lurescan.model.features.ListingVectorizer",
+    "lurescan.model.ngrams.CharNgramHasher",
+    "lurescan.model.stacker.StackedClassifier",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.isotonic.IsotonicRegression",
+    "sklearn.frozen._frozen.FrozenEstimator",
+    "sklearn.utils._tags.Tags",
+]
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be used; the message names the bundle and the problem."""
+
+
+def sha256_file(path: Union[str, Path], chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_bundle_path() -> Path:
+    """The small baseline bundle shipped inside the package."""
+    return Path(str(resources.files(__package__).joinpath("default_bundle")))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    manifest: dict
+
+    @property
+    def kind(self) -> str:
+        return self.manifest["kind"]
+
+    @property
+    def model_version(self) -> str:
+        return self.manifest["model_version"]
+
+    @property
+    def threshold(self) -> float:
+        return float(self.manifest["threshold"]["threshold"])
+
+    @property
+    def medium_threshold(self) -> float:
+        return float(self.manifest["threshold"]["medium_risk_threshold"])
+
+    def file(self, name: str) -> Path:
+        if name not in self.manifest["files"]:
+            raise BundleError(f"{self.path}: manifest lists no file '{name}'")
+        return self.path / name
+
+
+def write_bundle(out_dir: Union[str, Path], manifest: dict, files: dict[str, Union[bytes, Path]], card: str) -> Path:
+    """Write a complete bundle, atomically: a crash never leaves a half bundle at `out_dir`."""
+    out_dir = Path(out_dir)
+    if manifest.get("kind") not in KNOWN_KINDS:
+        raise BundleError(f"{out_dir}: unknown bundle kind {manifest.get('kind')!r}")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        hashes = {}
+        for name, content in files.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, (bytes, bytearray)):
+                target.write_bytes(content)
+            else:
+                shutil.copyfile(content, target)
+            hashes[name] = sha256_file(target)
+        (staging / CARD_NAME).write_text(card, encoding="utf-8")
+        hashes[CARD_NAME] = sha256_file(staging / CARD_NAME)
+        full = {"format": BUNDLE_FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": hashes}
+        (staging / MANIFEST_NAME).write_text(json.dumps(full, indent=2, ensure_ascii=False, sort_keys=False) + "\n", "utf-8")
+        if out_dir.exists():
+            backup = out_dir.with_name(out_dir.name + ".old")
+            shutil.rmtree(backup, ignore_errors=True)
+            os.replace(out_dir, backup)
+            os.replace(staging, out_dir)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def read_bundle(path: Union[str, Path, None] = None) -> Bundle:
+    """Open and verify a bundle (default: the packaged one)."""
+    path = Path(path) if path is not None else default_bundle_path()
+    if not path.exists():
+        raise BundleError(f"{path}: no such bundle directory")
+    if not path.is_dir():
+        raise BundleError(f"{path}: a bundle is a directory, this is a file")
+    manifest_path = path / MANIFEST_NAME
+    if not manifest_path.is_file():
+        raise BundleError(f"{path}: not a lurescan bundle (no {MANIFEST_NAME})")
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{manifest_path}: corrupt manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"{manifest_path}: not a lurescan bundle manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{manifest_path}: bundle format version {manifest.get('format_version')!r}; this lurescan reads {FORMAT_VERSION}"
+        )
+    if manifest.get("kind") not in KNOWN_KINDS:
+        raise BundleError(f"{manifest_path}: unknown bundle kind {manifest.get('kind')!r}")
+    for key in ("model_version", "threshold", "files"):
+        if key not in manifest:
+            raise BundleError(f"{manifest_path}: manifest lacks '{key}'")
+    files = manifest["files"]
+    if not isinstance(files, dict) or not files:
+        raise BundleError(f"{manifest_path}: manifest lists no files")
+    for name, expected in files.items():
+        target = (path / name).resolve()
+        if path.resolve() not in target.parents:
+            raise BundleError(f"{manifest_path}: file entry {name!r} points outside the bundle")
+        if not target.is_file():
+            raise BundleError(f"{path}: missing file {name}")
+        actual = sha256_file(target)
+        if actual != expected:
+            raise BundleError(f"{path / name}: sha256 mismatch (file corrupt or modified): expected {expected[:12]}…, got {actual[:12]}…")
+    return Bundle(path=path, manifest=manifest)
+
+
+def dump_skops(obj: Any) -> bytes:
+    import zipfile
+
+    import skops.io as sio
+
+    return sio.dumps(obj, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
+def load_skops(bundle: Bundle, name: str, trusted: Optional[list[str]] = None) -> Any:
+    """Load a skops file of a verified bundle, refusing any type not trusted."""
+    import skops.io as sio
+
+    path = bundle.file(name)
+    allowed = TRUSTED_TYPES if trusted is None else trusted
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # skops raises several types for a damaged archive
+        raise BundleError(f"{path}: unreadable skops file ({exc})") from exc
+    refused = sorted(set(untrusted) - set(allowed))
+    if refused:
+        raise BundleError(f"{path}: refuses to load untrusted types: {', '.join(refused)}")
+    try:
+        return sio.load(path, trusted=[t for t in untrusted])
+    except Exception as exc:
+        raise BundleError(f"{path}: cannot load model ({type(exc).__name__}: {exc})") from exc

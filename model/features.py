@@ -1,0 +1,232 @@
+"""From listings to the feature matrix every lurescan classifier reads.
+
+`prepare` does the per-listing work once (normalise each field, find red
+flags, build the classifier's view of the text); `ListingVectorizer` turns
+prepared listings into word n-gram TF-IDF, character n-gram TF-IDF, red-flag
+features and a few metadata features.
+
+The classifier's view masks URLs, e-mail addresses and phone numbers (and
+EMSCAD's `#URL_…#` placeholders) to the same tokens, because one public
+source hides them and the others do not: unmasked, a model learns "this came
+from EMSCAD" instead of "this is a scam". The red-flag engine still sees
+them, so a Telegram link is not lost.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence, Union
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.preprocessing import normalize as l2_normalize
+
+from .listing import TEXT_FIELDS, JobListing
+from .ngrams import CharNgramHasher
+from .redflags.engine import RedFlagEngine, RedFlagMatch, default_engine
+from .redflags.features import RedFlagFeatures
+from .textnorm import quick_normalize
+
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b(?:[a-z0-9-]+\.)+(?:com|net|org|me|io|co|info|biz|vn|kh|ph|id|my|th|kr|jp|cn|tw|hk|mm|la|sg|app|ee)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{7,}\d(?!\w)")
+_PLACEHOLDER_TOKENS = ("[URL]", "[EMAIL]", "[PHONE]")
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\U0001f000-\U0001f2ff]")
+
+ListingLike = Union[JobListing, dict]
+
+
+def as_listing(item: ListingLike) -> JobListing:
+    return item if isinstance(item, JobListing) else JobListing.model_validate(item)
+
+
+def mask_contacts(text: str) -> str:
+    """URLs, e-mails and phone numbers -> [URL], [EMAIL], [PHONE]."""
+    text = _EMAIL.sub(" [EMAIL] ", text)
+    text = _URL.sub(" [URL] ", text)
+    return _PHONE.sub(lambda m: " [PHONE] " if sum(c.isdigit() for c in m.group()) >= 8 else m.group(), text)
+
+
+def head_tail(text: str, max_chars: int, head_share: float = 0.75) -> str:
+    """Keep the start and the end of an over-long text (contacts sit at the end)."""
+    if len(text) <= max_chars:
+        return text
+    head = int(max_chars * head_share)
+    return text[:head] + "\n" + text[len(text) - (max_chars - head) :]
+
+
+@dataclass
+class PreparedListing:
+    """A listing after the per-listing work every model shares."""
+
+    listing: JobListing
+    clean_fields: dict[str, str]  # field -> normalised text
+    matches: list[RedFlagMatch]  # offsets index clean_fields[field]
+    model_text: str  # masked, lower-cased, truncated view for n-grams
+    truncated: bool
+    extras: dict = field(default_factory=dict)
+
+
+def prepare(item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = 6000) -> PreparedListing:
+    listing = as_listing(item)
+    engine = engine or default_engine()
+    clean: dict[str, str] = {}
+    matches: list[RedFlagMatch] = []
+    for name, raw in listing.text_fields():
+        text = quick_normalize(raw)
+        if not text:
+            continue
+        clean[name] = text
+        for rule, start, end in engine.match_text(text):
+            matches.append(
+                RedFlagMatch(
+                    category=rule.category,
+                    kind=rule.kind,
+                    severity=rule.severity,
+                    rule_id=rule.id,
+                    field=name,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    explanation=rule.explanation,
+                )
+            )
+    assembled = "\n".join(clean[name] for name in TEXT_FIELDS if name in clean)
+    masked = mask_contacts(assembled).lower()
+    return PreparedListing(
+        listing=listing,
+        clean_fields=clean,
+        matches=matches,
+        model_text=head_tail(masked, max_chars),
+        truncated=len(masked) > max_chars,
+    )
+
+
+def prepare_many(items: Iterable[ListingLike], engine: Optional[RedFlagEngine] = None, max_chars: int = 6000) -> list[PreparedListing]:
+    engine = engine or default_engine()
+    return [item if isinstance(item, PreparedListing) else prepare(item, engine, max_chars) for item in items]
+
+
+METADATA_NAMES = (
+    "meta:log_chars",
+    "meta:digit_share",
+    "meta:upper_share",
+    "meta:exclamations_per_100",
+    "meta:emoji_per_100",
+    "meta:urls",
+    "meta:emails",
+    "meta:phones",
+    "meta:lines_per_100",
+)
+
+
+def metadata_vector(p: PreparedListing) -> np.ndarray:
+    """A few scale-free properties of the text (no source-only flags)."""
+    text = "\n".join(p.clean_fields.values())
+    n = max(len(text), 1)
+    masked = p.model_text
+    return np.array(
+        [
+            math.log1p(len(text)) / 10.0,
+            sum(c.isdigit() for c in text) / n,
+            sum(c.isupper() for c in text) / n,
+            min(text.count("!") * 100.0 / n, 5.0),
+            min(len(_EMOJI.findall(text)) * 100.0 / n, 5.0),
+            math.log1p(masked.count("[url]")),
+            math.log1p(masked.count("[email]")),
+            math.log1p(masked.count("[phone]")),
+            min(text.count("\n") * 100.0 / n, 10.0),
+        ]
+    )
+
+
+class ListingVectorizer(TransformerMixin, BaseEstimator):
+    """Word + character n-gram TF-IDF, red-flag and metadata features.
+
+    Hashing (no stored vocabulary) keeps bundles small and means no n-gram
+    text from the training data ships inside the model.
+    """
+
+    def __init__(
+        self,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        n_word_features: int = 2**18,
+        n_char_features: int = 2**19,
+        max_chars: int = 6000,
+        use_redflags: bool = True,
+        use_metadata: bool = True,
+        redflag_weight: float = 1.0,
+    ):
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.n_word_features = n_word_features
+        self.n_char_features = n_char_features
+        self.max_chars = max_chars
+        self.use_redflags = use_redflags
+        self.use_metadata = use_metadata
+        self.redflag_weight = redflag_weight
+
+    def _word_hasher(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            analyzer="word",
+            token_pattern=r"(?u)\b\w+\b|\[(?:url|email|phone)\]",
+            ngram_range=self.word_ngram_range,
+            n_features=self.n_word_features,
+            alternate_sign=False,
+            norm=None,
+            lowercase=False,
+            dtype=np.float64,
+        )
+
+    def _char_hasher(self) -> CharNgramHasher:
+        return CharNgramHasher(ngram_range=self.char_ngram_range, n_features=self.n_char_features)
+
+    def _counts(self, prepared: Sequence[PreparedListing]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        texts = [p.model_text for p in prepared]
+        return self._word_hasher().transform(texts), self._char_hasher().transform(texts)
+
+    def fit(self, X: Sequence[ListingLike], y=None):
+        prepared = prepare_many(X, max_chars=self.max_chars)
+        words, chars = self._counts(prepared)
+        self.word_tfidf_ = TfidfTransformer(sublinear_tf=True, norm=None).fit(words)
+        self.char_tfidf_ = TfidfTransformer(sublinear_tf=True, norm=None).fit(chars)
+        self.redflag_names_ = RedFlagFeatures(default_engine().ruleset).names if self.use_redflags else []
+        self.ruleset_fingerprint_ = default_engine().ruleset.fingerprint
+        self.char_hasher_version_ = CharNgramHasher.VERSION
+        self.n_features_out_ = (
+            self.n_word_features
+            + self.n_char_features
+            + len(self.redflag_names_)
+            + (len(METADATA_NAMES) if self.use_metadata else 0)
+        )
+        return self
+
+    def transform(self, X: Sequence[ListingLike]) -> sp.csr_matrix:
+        prepared = prepare_many(X, max_chars=self.max_chars)
+        words, chars = self._counts(prepared)
+        blocks = [
+            l2_normalize(self.word_tfidf_.transform(words)),
+            l2_normalize(self.char_tfidf_.transform(chars)),
+        ]
+        if self.use_redflags:
+            rf = RedFlagFeatures(default_engine().ruleset)
+            if rf.names != self.redflag_names_:
+                raise ValueError(
+                    "the installed red-flag categories differ from those this model was trained with; retrain the model"
+                )
+            blocks.append(sp.csr_matrix(rf.matrix([p.matches for p in prepared]) * self.redflag_weight))
+        if self.use_metadata:
+            blocks.append(sp.csr_matrix(np.vstack([metadata_vector(p) for p in prepared]) if prepared else np.zeros((0, len(METADATA_NAMES)))))
+        return sp.hstack(blocks, format="csr")
+
+    def dense_feature_names(self) -> list[str]:
+        """Names of the non-hashed columns, which follow the two hashed blocks."""
+        return list(self.redflag_names_) + (list(METADATA_NAMES) if self.use_metadata else [])

@@ -1,0 +1,90 @@
+"""Score a whole file in chunks: `lurescan score --input FILE --output FILE`.
+
+Memory stays bounded by the chunk size whatever the file's length; rows and
+columns come out as they went in, in order, with `scam_probability`,
+`flagged` and `reasons` (a JSON list with spans into the fields as given)
+added. The output is written to a temporary file and renamed only when every
+row is scored, so a failure leaves no partial file behind.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional, Union
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .scoring import Scorer
+from .tables import TableError, detect_format, frame_to_listings, iter_chunks, require_text_columns, sniff_separator, table_writer
+
+OUTPUT_COLUMNS = ("scam_probability", "flagged", "reasons")
+
+
+def _count_rows(path: Path) -> Optional[int]:
+    """Row count for the progress bar, when cheap (Parquet metadata)."""
+    if detect_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
+def score_frame(scorer: Scorer, frame: pd.DataFrame, mapping: dict[str, str], threshold: Optional[float] = None) -> pd.DataFrame:
+    listings = frame_to_listings(frame, mapping)
+    empty = [i for i, listing in enumerate(listings) if not listing.has_text()]
+    scores = scorer.score([listing for listing in listings if listing.has_text()], threshold=threshold)
+    probs, flags, reasons = [], [], []
+    it = iter(scores)
+    empty_set = set(empty)
+    for i in range(len(listings)):
+        if i in empty_set:
+            # Nothing to read: no score rather than a made-up one.
+            probs.append(None)
+            flags.append(None)
+            reasons.append("[]")
+            continue
+        s = next(it)
+        probs.append(s.scam_probability)
+        flags.append(s.flagged)
+        reasons.append(json.dumps([r.model_dump() for r in s.reasons], ensure_ascii=False))
+    out = frame.copy()
+    out["scam_probability"] = pd.array(probs, dtype="Float64")
+    out["flagged"] = pd.array(flags, dtype="boolean")
+    out["reasons"] = reasons
+    return out
+
+
+def score_file(
+    scorer: Scorer,
+    input_path: Union[str, Path],
+    output_path: Union[str, Path],
+    chunk_size: int = 2000,
+    threshold: Optional[float] = None,
+    sep: Optional[str] = None,
+    progress: bool = True,
+) -> dict:
+    """Stream `input_path` through the scorer into `output_path`; returns counts."""
+    input_path, output_path = Path(input_path), Path(output_path)
+    if input_path.resolve() == output_path.resolve():
+        raise TableError(f"{output_path}: output would overwrite the input; choose another path")
+    detect_format(output_path)
+    in_sep = sep or (sniff_separator(input_path) if input_path.exists() and detect_format(input_path) == "csv" else ",")
+    total = flagged = unscored = 0
+    mapping = None
+    with table_writer(output_path, sep=in_sep if detect_format(output_path) == "csv" else ",") as writer:
+        bar = tqdm(total=_count_rows(input_path) if input_path.exists() else None, unit="listings", disable=not progress, desc="scoring")
+        for chunk in iter_chunks(input_path, chunk_size=chunk_size, sep=sep):
+            if mapping is None:
+                mapping = require_text_columns(input_path, list(chunk.columns))
+            scored = score_frame(scorer, chunk, mapping, threshold)
+            writer.write(scored)
+            total += len(scored)
+            flagged += int(scored["flagged"].fillna(False).sum())
+            unscored += int(scored["scam_probability"].isna().sum())
+            bar.update(len(scored))
+        bar.close()
+        if mapping is None:
+            raise TableError(f"{input_path}: no rows to score")
+    return {"rows": total, "flagged": flagged, "unscored_empty": unscored, "output": str(output_path)}

@@ -1,0 +1,171 @@
+"""Scoring listings with any bundle: probability, decision, risk level, reasons.
+
+`Scorer` is the one entry point shared by `lurescan score`, the API and the
+Ray driver. It prepares listings once, asks the bundle's model for
+probabilities in one vectorised call, and maps red-flag spans back to the
+fields exactly as the caller sent them.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from .bundle import Bundle, BundleError, load_skops, read_bundle
+from .features import ListingLike, PreparedListing, prepare_many
+from .language import detect_language
+from .redflags.engine import RedFlagMatch, default_engine
+from .textnorm import normalize
+from .threshold import risk_level
+
+log = logging.getLogger(__name__)
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+class Reason(BaseModel):
+    """Why a listing was scored as it was: a red flag with its span."""
+
+    category: str = Field(description="Red-flag category, e.g. off_platform_contact.")
+    severity: str = Field(description="low, medium or high.")
+    field: str = Field(description="Listing field the span indexes, as sent by the caller.")
+    start: int = Field(description="Start offset (characters) in that field as sent, before any normalisation.")
+    end: int = Field(description="End offset (exclusive).")
+    text: str = Field(description="The matched text, exactly as in the field.")
+    explanation: str = Field(description="What the flag means, in English.")
+    rule_id: Optional[str] = Field(default=None, description="The rule that matched.")
+
+
+class ListingScore(BaseModel):
+    id: Optional[str] = None
+    scam_probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the ad is a scam lure.")
+    flagged: bool = Field(description="scam_probability >= threshold.")
+    threshold: float
+    risk_level: str = Field(description="high (flagged), medium (the band below the threshold), or low.")
+    reasons: list[Reason]
+    language: str
+    model_version: str
+    truncated: bool = Field(description="The text was longer than the model reads; only its head and tail were scored.")
+
+
+def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason]:
+    """Risk red flags with spans mapped to the raw fields, most severe first."""
+    risky = [m for m in prepared.matches if m.kind == "risk"]
+    if not risky:
+        return []
+    by_field: dict[str, list[RedFlagMatch]] = {}
+    for m in risky:
+        by_field.setdefault(m.field, []).append(m)
+    reasons = []
+    for field, matches in by_field.items():
+        raw = getattr(prepared.listing, field)
+        mapped = normalize(raw)
+        if mapped.text != prepared.clean_fields[field]:  # pragma: no cover - guarded by tests
+            log.warning("normalisation mismatch in field %s; spans skipped", field)
+            continue
+        for m in matches:
+            start, end = mapped.to_raw(m.start, m.end)
+            reasons.append(
+                Reason(
+                    category=m.category,
+                    severity=m.severity,
+                    field=field,
+                    start=start,
+                    end=end,
+                    text=raw[start:end],
+                    explanation=m.explanation,
+                    rule_id=m.rule_id,
+                )
+            )
+    reasons.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 3), r.field, r.start))
+    return reasons[:max_reasons]
+
+
+class Scorer:
+    """A loaded bundle, ready to score listings (thread-safe for reads)."""
+
+    def __init__(self, bundle: Bundle, predict_proba: Callable[[list[PreparedListing]], np.ndarray], max_chars: int):
+        self.bundle = bundle
+        self._predict_proba = predict_proba
+        self.max_chars = max_chars
+        self.engine = default_engine()
+        fingerprint = bundle.manifest.get("redflag_ruleset")
+        if fingerprint and fingerprint != self.engine.ruleset.fingerprint:
+            warnings.warn(
+                f"{bundle.path}: trained with other red-flag rules ({fingerprint[:12]}…) than installed "
+                f"({self.engine.ruleset.fingerprint[:12]}…); scores may drift, retrain to align",
+                stacklevel=2,
+            )
+
+    @property
+    def threshold(self) -> float:
+        return self.bundle.threshold
+
+    @property
+    def model_version(self) -> str:
+        return self.bundle.model_version
+
+    def prepare(self, listings: Sequence[ListingLike]) -> list[PreparedListing]:
+        return prepare_many(listings, engine=self.engine, max_chars=self.max_chars)
+
+    def predict_proba(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> np.ndarray:
+        """P(scam) for each listing, one vectorised model call."""
+        prepared = self.prepare(listings)
+        if not prepared:
+            return np.zeros(0)
+        return np.clip(np.asarray(self._predict_proba(prepared), dtype=float), 0.0, 1.0)
+
+    def score(
+        self,
+        listings: Sequence[Union[ListingLike, PreparedListing]],
+        threshold: Optional[float] = None,
+        explain: bool = True,
+    ) -> list[ListingScore]:
+        prepared = self.prepare(listings)
+        if not prepared:
+            return []
+        probs = self.predict_proba(prepared)
+        cut = self.threshold if threshold is None else float(threshold)
+        medium = min(self.bundle.medium_threshold, cut)
+        out = []
+        for p, prob in zip(prepared, probs):
+            language = p.listing.language or detect_language("\n".join(p.clean_fields.values()))
+            out.append(
+                ListingScore(
+                    id=p.listing.id,
+                    scam_probability=round(float(prob), 6),
+                    flagged=bool(prob >= cut),
+                    threshold=cut,
+                    risk_level=risk_level(float(prob), cut, medium),
+                    reasons=raw_reasons(p) if explain else [],
+                    language=language,
+                    model_version=self.model_version,
+                    truncated=p.truncated,
+                )
+            )
+        return out
+
+
+def _baseline_predictor(bundle: Bundle):
+    model = load_skops(bundle, "model.skops")
+    inner = getattr(getattr(model, "estimator", None), "estimator", model)
+    max_chars = inner.vectorizer_.max_chars if hasattr(inner, "vectorizer_") else 6000
+    return (lambda prepared: model.predict_proba(prepared)[:, 1]), max_chars
+
+
+# kind -> function(bundle) returning (predict_proba(prepared) -> P(scam), max_chars)
+PREDICTORS: dict[str, Callable] = {"baseline": _baseline_predictor}
+
+
+def load_scorer(path=None) -> Scorer:
+    """Verify and load a bundle of any kind (default: the packaged bundle)."""
+    bundle = read_bundle(path)
+    loader = PREDICTORS.get(bundle.kind)
+    if loader is None:
+        raise BundleError(f"{bundle.path}: this installation cannot score '{bundle.kind}' bundles")
+    predict, max_chars = loader(bundle)
+    return Scorer(bundle, predict, max_chars)

@@ -1,0 +1,108 @@
+"""Evaluate any bundle on labelled data: metrics JSON, tables and plots.
+
+    lurescan evaluate --model DIR --data FILE... --out DIR
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from lurescan.model.scoring import load_scorer
+
+from .data import frame_to_listings, load_training_data
+from .metrics import format_table, sliced_metrics
+
+
+@dataclass
+class EvaluateArgs:
+    data: list[str] = field(default_factory=list)
+    model: Optional[str] = None
+    out: Optional[str] = None
+    threshold: Optional[float] = None
+    hf_datasets: list[str] = field(default_factory=list)
+    hf_split: str = "test"
+    hf_config: Optional[str] = None
+    sep: Optional[str] = None
+    max_eval_samples: Optional[int] = None
+    batch_size: int = 512
+
+
+def plot_curves(y_true, prob, threshold: float, out_dir: Path, title: str) -> list[str]:
+    """PR curve and reliability diagram as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import precision_recall_curve
+
+    written = []
+    y_true = np.asarray(y_true)
+    if y_true.min() != y_true.max():
+        precision, recall, _ = precision_recall_curve(y_true, prob)
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.plot(recall, precision, lw=1.5)
+        pred = prob >= threshold
+        tp = (pred & (y_true == 1)).sum()
+        ax.scatter([tp / max(y_true.sum(), 1)], [tp / max(pred.sum(), 1)], color="red", zorder=3, label=f"threshold {threshold:.3f}")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"PR curve: {title}")
+        ax.legend(loc="lower left")
+        fig.tight_layout()
+        fig.savefig(out_dir / "pr_curve.png", dpi=120)
+        plt.close(fig)
+        written.append(str(out_dir / "pr_curve.png"))
+    frac_pos, mean_pred = calibration_curve(y_true, prob, n_bins=10, strategy="uniform")
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
+    ax.plot(mean_pred, frac_pos, marker="o")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("fraction of scams")
+    ax.set_title(f"Calibration: {title}")
+    fig.tight_layout()
+    fig.savefig(out_dir / "calibration.png", dpi=120)
+    plt.close(fig)
+    written.append(str(out_dir / "calibration.png"))
+    return written
+
+
+def main(args: EvaluateArgs) -> dict:
+    scorer = load_scorer(args.model)
+    data, files = load_training_data(args.data, args.hf_datasets, args.hf_split, args.hf_config, args.sep)
+    if args.max_eval_samples and len(data) > args.max_eval_samples:
+        data = data.sample(n=args.max_eval_samples, random_state=0).sort_index()
+    if data.empty:
+        raise ValueError("no rows to evaluate")
+    listings = frame_to_listings(data)
+    probs = np.concatenate(
+        [scorer.predict_proba(listings[i : i + args.batch_size]) for i in range(0, len(listings), args.batch_size)]
+    )
+    threshold = scorer.threshold if args.threshold is None else args.threshold
+    metrics = sliced_metrics(data["label"].to_numpy(), probs, threshold, {"language": data["lang"].tolist(), "source": data["source"].tolist()})
+    report = {
+        "model": str(scorer.bundle.path),
+        "model_version": scorer.model_version,
+        "threshold": threshold,
+        "data": [f.as_dict() for f in files],
+        **metrics,
+    }
+    print(format_table({"overall": metrics["overall"]}))
+    print("\nper language:\n" + format_table(metrics["by_language"]))
+    print("\nper source:\n" + format_table(metrics["by_source"]))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        report["plots"] = plot_curves(data["label"].to_numpy(), probs, threshold, out, scorer.model_version)
+        (out / "metrics.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        print(f"\nwrote {out / 'metrics.json'} and {', '.join(report['plots'])}")
+    else:
+        print(json.dumps(report["overall"]))
+    return report
