@@ -15,6 +15,7 @@ from typing import Iterable, Optional
 
 import ahocorasick
 import numpy as np
+import regex
 
 from ..listing import JobListing
 from ..textnorm import NormalizedText, normalize
@@ -56,16 +57,46 @@ def _lower_same_length(text: str) -> str:
     return "".join(ch if len(low := ch.lower()) != 1 else low for ch in text)
 
 
+def _fold_table() -> dict[int, str]:
+    """Latin letters with diacritics -> base letter, one character for one."""
+    table = {ord("đ"): "d", ord("Đ"): "D"}
+    for code in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if len(base) == 1 and base != ch:
+            table[code] = base
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+
 def fold_diacritics(text: str) -> str:
-    """'Việc nhẹ lương cao' -> 'viec nhe luong cao' (for diacritic-free typing)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    """'Việc nhẹ lương cao' -> 'Viec nhe luong cao' (for diacritic-free typing).
+
+    Keeps the length, so offsets in the folded text index the original; only
+    precomposed Latin letters fold (Thai or Khmer marks stay).
+    """
+    return text.translate(_FOLD_TABLE)
+
+
+# Characters that do not separate words in the spaceless scan: whitespace and
+# the zero-width characters Khmer, Thai and Burmese text uses between words.
+_SPACELESS_DROP = regex.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
+# Scripts written without spaces between words (or, for Hangul, with
+# variable spacing); texts with none of them skip the spaceless scan.
+_SPACELESS_SCRIPTS = regex.compile(
+    r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Khmer}\p{Myanmar}\p{Lao}]"
+)
 
 
 def _without_spaces(text: str) -> tuple[str, np.ndarray]:
-    """Text with whitespace removed, and each kept character's original index."""
-    keep = [i for i, ch in enumerate(text) if not ch.isspace()]
-    return "".join(text[i] for i in keep), np.asarray(keep, dtype=np.int64)
+    """Text with whitespace and zero-width characters removed, and each kept
+    character's original index."""
+    kept = np.ones(len(text), dtype=bool)
+    for m in _SPACELESS_DROP.finditer(text):
+        kept[m.start() : m.end()] = False
+    return _SPACELESS_DROP.sub("", text), np.flatnonzero(kept)
 
 
 def _is_word_char(ch: str) -> bool:
@@ -93,56 +124,80 @@ def _drop_nested(hits: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return kept
 
 
+@dataclass
+class _PhraseScanner:
+    """One Aho-Corasick automaton over one view of the text: as written or
+    without spaces, with or without diacritics."""
+
+    spaceless: bool
+    folded: bool
+    keys: dict[str, set[int]]
+    automaton: ahocorasick.Automaton = None
+    # Skip texts with no character of a spaceless script (when every key has one).
+    needs_script: bool = False
+
+    def build(self) -> None:
+        self.automaton = ahocorasick.Automaton()
+        for key, indices in self.keys.items():
+            self.automaton.add_word(key, (len(key), tuple(sorted(indices))))
+        self.automaton.make_automaton()
+        self.needs_script = self.spaceless and all(_SPACELESS_SCRIPTS.search(k) for k in self.keys)
+
+
 class RedFlagEngine:
     """Compiled rules; thread-safe to share (matching keeps no state)."""
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self.rules = ruleset.rules
-        self._spaced = ahocorasick.Automaton()
-        self._spaceless = ahocorasick.Automaton()
-        spaced: dict[str, set[int]] = {}
-        spaceless: dict[str, set[int]] = {}
+        scanners: dict[tuple[bool, bool], _PhraseScanner] = {}
         for index, rule in enumerate(self.rules):
+            view = (rule.spacing_insensitive, rule.fold_diacritics)
+            scanner = scanners.setdefault(view, _PhraseScanner(spaceless=view[0], folded=view[1], keys={}))
             for phrase in rule.phrases:
-                variants = {phrase}
+                key = _lower_same_length(unicodedata.normalize("NFKC", phrase))
                 if rule.fold_diacritics:
-                    variants.add(fold_diacritics(phrase))
-                for variant in variants:
-                    key = _lower_same_length(unicodedata.normalize("NFKC", variant))
-                    if rule.spacing_insensitive:
-                        spaceless.setdefault("".join(key.split()), set()).add(index)
-                    else:
-                        spaced.setdefault(key, set()).add(index)
-        for automaton, table in ((self._spaced, spaced), (self._spaceless, spaceless)):
-            for key, indices in table.items():
-                automaton.add_word(key, (len(key), tuple(sorted(indices))))
-            if table:
-                automaton.make_automaton()
-        self._has_spaced = bool(spaced)
-        self._has_spaceless = bool(spaceless)
+                    key = fold_diacritics(key)
+                if rule.spacing_insensitive:
+                    key = _SPACELESS_DROP.sub("", key)
+                scanner.keys.setdefault(key, set()).add(index)
+        self._scanners = [s for s in scanners.values() if s.keys]
+        for scanner in self._scanners:
+            scanner.build()
+        self._needs_fold = any(r.fold_diacritics for r in self.rules)
+        # Patterns of a fold_diacritics file see the text without diacritics.
         self._pattern_rules = [(i, r) for i, r in enumerate(self.rules) if r.patterns]
 
     def match_text(self, text: str) -> list[tuple[Rule, int, int]]:
         """(rule, start, end) hits in clean text; offsets index `text`."""
         hits: set[tuple[int, int, int]] = set()
         lowered = _lower_same_length(text)
-        if self._has_spaced:
-            for end_index, (length, indices) in self._spaced.iter(lowered):
+        folded_text = fold_diacritics(text) if self._needs_fold else text
+        views: dict[tuple[bool, bool], tuple[str, Optional[np.ndarray]]] = {}
+        has_script: Optional[bool] = None
+        for scanner in self._scanners:
+            if scanner.needs_script:
+                if has_script is None:
+                    has_script = bool(_SPACELESS_SCRIPTS.search(text))
+                if not has_script:
+                    continue
+            view = (scanner.spaceless, scanner.folded)
+            if view not in views:
+                base = fold_diacritics(lowered) if scanner.folded else lowered
+                views[view] = _without_spaces(base) if scanner.spaceless else (base, None)
+            scanned, positions = views[view]
+            for end_index, (length, indices) in scanner.automaton.iter(scanned):
                 start, end = end_index - length + 1, end_index + 1
+                if positions is not None:
+                    start, end = int(positions[start]), int(positions[end - 1]) + 1
                 for i in indices:
-                    if self.rules[i].word_boundaries and not self._at_word_bounds(lowered, start, end):
+                    if self.rules[i].word_boundaries and not scanner.spaceless and not self._at_word_bounds(scanned, start, end):
                         continue
                     hits.add((i, start, end))
-        if self._has_spaceless:
-            compact, positions = _without_spaces(lowered)
-            for end_index, (length, indices) in self._spaceless.iter(compact):
-                start, end = int(positions[end_index - length + 1]), int(positions[end_index]) + 1
-                for i in indices:
-                    hits.add((i, start, end))
         for i, rule in self._pattern_rules:
+            target = folded_text if rule.fold_diacritics else text
             for pattern in rule.patterns:
-                for m in pattern.finditer(text):
+                for m in pattern.finditer(target):
                     if m.end() > m.start():
                         hits.add((i, m.start(), m.end()))
         return [(self.rules[i], s, e) for i, s, e in _drop_nested(hits)]
