@@ -83,7 +83,9 @@ def sniff_separator(path: Path) -> str:
     try:
         with _open_text(path) as fh:
             header = fh.readline()
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except (OSError, EOFError) as exc:
         raise TableError(f"{path}: cannot read ({exc})") from exc
     if not header.strip():
         raise TableError(f"{path}: empty file")

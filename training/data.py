@@ -92,7 +92,7 @@ def canonical_frame(frame: pd.DataFrame, where: str, default_source: str, requir
     has_text = pd.Series(False, index=out.index)
     for name in TEXT_FIELDS:
         if name in out:
-            has_text |= out[name].map(lambda v: bool(v and v.strip()))
+            has_text |= out[name].map(lambda v: isinstance(v, str) and bool(v.strip()))
     dropped = int((~has_text).sum())
     out = out[has_text].copy()
     if out.empty:
@@ -105,7 +105,7 @@ def canonical_frame(frame: pd.DataFrame, where: str, default_source: str, requir
     missing_lang = out["lang"].isna()
     if missing_lang.any():
         out.loc[missing_lang, "lang"] = [
-            detect_language(quick_normalize(" ".join(str(out.at[i, f]) for f in TEXT_FIELDS if f in out and out.at[i, f])))
+            detect_language(quick_normalize(" ".join(out.at[i, f] for f in TEXT_FIELDS if f in out and isinstance(out.at[i, f], str))))
             for i in out.index[missing_lang]
         ]
     for col in FRAME_COLUMNS:
@@ -136,8 +136,15 @@ def load_hf_dataset(name: str, split: str = "train", config: Optional[str] = Non
     except ImportError as exc:  # pragma: no cover - the [train] extra installs it
         raise DataError("Hugging Face datasets need the 'datasets' package: pip install 'lurescan[train]'") from exc
     where = f"hf:{name}" + (f"/{config}" if config else "") + f"[{split}]"
+    local = Path(name)
     try:
-        ds = datasets.load_dataset(name, config, split=split)
+        if (local / "dataset_info.json").exists() or (local / "dataset_dict.json").exists():
+            # A dataset written with `save_to_disk`.
+            ds = datasets.load_from_disk(str(local))
+            if isinstance(ds, datasets.DatasetDict):
+                ds = ds[split]
+        else:
+            ds = datasets.load_dataset(name, config, split=split)
     except Exception as exc:  # datasets raises many types; all mean "cannot load"
         raise DataError(f"{where}: cannot load dataset ({type(exc).__name__}: {exc})") from exc
     frame = canonical_frame(ds.to_pandas(), where, default_source=Path(name).name or name)

@@ -97,15 +97,16 @@ def _cap(frame: pd.DataFrame, limit: Optional[int], seed: int) -> pd.DataFrame:
 def prepare_splits(args: DataArgs, progress: bool = True):
     """Load, deduplicate and split; shared by train, finetune and the benchmarks."""
     data, files = load_training_data(args.data, args.hf_datasets, args.hf_split, args.hf_config, args.sep)
-    check_trainable(data)
+    names = ", ".join(Path(f.path).name for f in files)
+    check_trainable(data, f"training data ({names})")
     data, dedup = deduplicate(data, args.dedup_remove_threshold, args.dedup_group_threshold, progress=progress)
-    check_trainable(data, "training data after deduplication")
+    check_trainable(data, f"training data ({names}) after deduplication")
     data, split = grouped_split(data, seed=args.split_seed, max_company_share=args.max_company_share)
     train = _cap(data[data["split"] == "train"], args.max_train_samples, args.split_seed)
     val = _cap(data[data["split"] == "validation"], args.max_eval_samples, args.split_seed)
     test = _cap(data[data["split"] == "test"], args.max_eval_samples, args.split_seed)
-    check_trainable(train, "training split")
-    check_trainable(val, "validation split")
+    check_trainable(train, f"training split of {names}")
+    check_trainable(val, f"validation split of {names}")
     return data, files, dedup, split, train, val, test
 
 

@@ -1,0 +1,134 @@
+"""The `lurescan` command end to end on small fixtures."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lurescan.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def listings_frame(corpus_rows):
+    rows = corpus_rows[::7][:60]
+    return pd.DataFrame(
+        {
+            "listing_ref": [f"L{i:03d}" for i in range(len(rows))],
+            "title": [r["title"] for r in rows],
+            "text": [r["text"] for r in rows],
+            "price_hint": list(range(len(rows))),
+        }
+    )
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.output.startswith("lurescan ")
+
+
+def test_train_evaluate_score_end_to_end(tmp_path, corpus_files, listings_frame):
+    out = tmp_path / "bundle"
+    result = run("train", *sum((["--data", f] for f in corpus_files[:6]), []), "--out", out, "--no-progress", "--model-version", "cli-test")
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").exists() and (tmp_path / "bundle.run" / "split.csv").exists()
+
+    eval_dir = tmp_path / "eval"
+    result = run("evaluate", "--model", out, "--data", corpus_files[-1], "--out", eval_dir)
+    assert result.exit_code == 0, result.output
+    report = json.loads((eval_dir / "metrics.json").read_text())
+    for key in ("pr_auc", "roc_auc", "precision", "recall", "f1", "recall_at_1pct_fpr", "brier", "ece", "confusion_matrix"):
+        assert key in report["overall"]
+    assert report["by_language"] and report["by_source"]
+    assert (eval_dir / "pr_curve.png").stat().st_size > 1000 and (eval_dir / "calibration.png").exists()
+
+    for suffix in ("csv", "jsonl", "parquet"):
+        src = tmp_path / f"in.{suffix}"
+        if suffix == "csv":
+            listings_frame.to_csv(src, index=False)
+        elif suffix == "jsonl":
+            listings_frame.to_json(src, orient="records", lines=True, force_ascii=False)
+        else:
+            listings_frame.to_parquet(src)
+        dst = tmp_path / f"out.{suffix}"
+        result = run("score", "--model", out, "--input", src, "--output", dst, "--chunk-size", 16, "--no-progress")
+        assert result.exit_code == 0, result.output
+        scored = pd.read_parquet(dst) if suffix == "parquet" else (pd.read_csv(dst, dtype={"listing_ref": str}) if suffix == "csv" else pd.read_json(dst, lines=True))
+        assert list(scored.columns) == [*listings_frame.columns, "scam_probability", "flagged", "reasons"]
+        assert scored["listing_ref"].tolist() == listings_frame["listing_ref"].tolist()
+        assert scored["text"].tolist() == listings_frame["text"].tolist()
+        threshold = json.loads((out / "manifest.json").read_text())["threshold"]["threshold"]
+        assert ((scored["scam_probability"] >= threshold) == scored["flagged"].astype(bool)).all()
+        n_reasons = 0
+        for row, reasons in zip(listings_frame.to_dict("records"), scored["reasons"]):
+            for reason in json.loads(reasons):
+                assert row[reason["field"]][reason["start"] : reason["end"]] == reason["text"]
+                n_reasons += 1
+        assert n_reasons > 10
+
+
+def test_score_text_prints_json(small_bundle):
+    result = run("score", "--model", small_bundle, "--text", "Việc nhẹ lương cao 30tr, bao vé máy bay, sang Campuchia làm CSKH, liên hệ Telegram @vieclam_kh")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert {"scam_probability", "flagged", "reasons", "language", "model_version"} <= set(payload)
+    assert payload["language"] == "vi"
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda d: None, "no such file"),
+        (lambda d: (d / "in.xlsx").write_text("x"), "unknown format"),
+        (lambda d: pd.DataFrame({"price": [1]}).to_csv(d / "in.csv", index=False), "no usable text column"),
+    ],
+)
+def test_score_bad_input_leaves_no_output(tmp_path, small_bundle, make, message):
+    make(tmp_path)
+    src = next(iter(tmp_path.glob("in.*")), tmp_path / "in.csv")
+    dst = tmp_path / "scored.csv"
+    result = run("score", "--model", small_bundle, "--input", src, "--output", dst, "--no-progress")
+    assert result.exit_code == 1
+    assert message in result.output and str(src.name) in result.output
+    assert not dst.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_score_refuses_tampered_bundle(tmp_path, small_bundle):
+    import shutil
+
+    bundle = tmp_path / "b"
+    shutil.copytree(small_bundle, bundle)
+    (bundle / "model.skops").write_bytes(b"tampered")
+    result = run("score", "--model", bundle, "--text", "hello there, this is an ad")
+    assert result.exit_code == 1 and "sha256 mismatch" in result.output
+
+
+@pytest.mark.parametrize(
+    "rows,message",
+    [
+        ([{"text": "ad one", "label": 0}, {"text": "ad two", "label": 7}], "labels must be 0 (legitimate) or 1 (scam)"),
+        ([{"text": "ad one", "label": 1}, {"text": "ad two", "label": 1}], "all 2 rows are scams (1)"),
+        ([{"text": "", "label": 1}], "every row has empty text"),
+    ],
+)
+def test_train_bad_data(tmp_path, rows, message):
+    src = tmp_path / "train.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    out = tmp_path / "bundle"
+    result = run("train", "--data", src, "--out", out, "--no-progress")
+    assert result.exit_code == 1
+    assert message in result.output and "train.csv" in result.output
+    assert not out.exists()
+
+
+def test_train_missing_file(tmp_path):
+    result = run("train", "--data", tmp_path / "missing.csv", "--out", tmp_path / "b")
+    assert result.exit_code == 1 and "missing.csv: no such file" in result.output
