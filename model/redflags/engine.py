@@ -124,6 +124,53 @@ def _drop_nested(hits: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return kept
 
 
+def _cue_key(cue: str, rule: Rule) -> str:
+    key = _lower_same_length(unicodedata.normalize("NFKC", cue))
+    if rule.fold_diacritics:
+        key = fold_diacritics(key)
+    return _SPACELESS_DROP.sub("", key) if rule.spacing_insensitive else " ".join(key.split())
+
+
+@dataclass(frozen=True)
+class _ContextCues:
+    """Negations around a hit that cancel it ("no placement fee", "보증금 없음").
+
+    Only the few hits of rules that have cues are checked, so the scan cost
+    does not change.
+    """
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    spaceless: bool
+    folded: bool
+    word_boundaries: bool
+    window: int
+
+    @classmethod
+    def of(cls, rule: Rule) -> "_ContextCues":
+        before = tuple(_cue_key(c, rule) for c in rule.unless_preceded_by)
+        after = tuple(_cue_key(c, rule) for c in rule.unless_followed_by)
+        window = 2 * max(len(c) for c in before + after) + 4
+        return cls(before, after, rule.spacing_insensitive, rule.fold_diacritics, rule.word_boundaries, window)
+
+    def _view(self, text: str) -> str:
+        text = fold_diacritics(text) if self.folded else text
+        return _SPACELESS_DROP.sub("", text) if self.spaceless else " ".join(text.split())
+
+    def vetoes(self, lowered: str, start: int, end: int) -> bool:
+        """True when a cue sits right before or after the hit (spaces aside)."""
+        left = self._view(lowered[max(0, start - self.window) : start])
+        right = self._view(lowered[end : end + self.window])
+        bounded = self.word_boundaries and not self.spaceless
+        for cue in self.before:
+            if left.endswith(cue) and not (bounded and len(left) > len(cue) and _is_word_char(left[-len(cue) - 1])):
+                return True
+        for cue in self.after:
+            if right.startswith(cue) and not (bounded and len(right) > len(cue) and _is_word_char(right[len(cue)])):
+                return True
+        return False
+
+
 @dataclass
 class _PhraseScanner:
     """One Aho-Corasick automaton over one view of the text: as written or
@@ -165,6 +212,7 @@ class RedFlagEngine:
         for scanner in self._scanners:
             scanner.build()
         self._needs_fold = any(r.fold_diacritics for r in self.rules)
+        self._context_cues = {i: _ContextCues.of(r) for i, r in enumerate(self.rules) if r.unless_preceded_by or r.unless_followed_by}
         # Patterns of a fold_diacritics file see the text without diacritics.
         self._pattern_rules = [(i, r) for i, r in enumerate(self.rules) if r.patterns]
 
@@ -200,6 +248,8 @@ class RedFlagEngine:
                 for m in pattern.finditer(target):
                     if m.end() > m.start():
                         hits.add((i, m.start(), m.end()))
+        if self._context_cues:
+            hits = {h for h in hits if h[0] not in self._context_cues or not self._context_cues[h[0]].vetoes(lowered, h[1], h[2])}
         return [(self.rules[i], s, e) for i, s, e in _drop_nested(hits)]
 
     @staticmethod

@@ -41,10 +41,18 @@ class RuleSpec(BaseModel):
     explanation: str = Field(min_length=5, description="Short English explanation shown to moderators.")
     phrases: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
+    unless_preceded_by: list[str] = Field(
+        default_factory=list,
+        description="Drop a hit whose preceding text ends with one of these (negations: 'no', '无', 'không').",
+    )
+    unless_followed_by: list[str] = Field(
+        default_factory=list,
+        description="Drop a hit whose following text starts with one of these ('보증금 없음', 'deposit-free').",
+    )
     examples: list[str] = Field(default_factory=list, description="Texts this rule must match (checked by tests).")
     counter_examples: list[str] = Field(default_factory=list, description="Texts this rule must not match.")
 
-    @field_validator("phrases")
+    @field_validator("phrases", "unless_preceded_by", "unless_followed_by")
     @classmethod
     def _non_blank_phrases(cls, phrases: list[str]) -> list[str]:
         for phrase in phrases:
@@ -83,6 +91,8 @@ class Rule:
     spacing_insensitive: bool
     fold_diacritics: bool
     source_file: str
+    unless_preceded_by: tuple[str, ...]
+    unless_followed_by: tuple[str, ...]
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
 
@@ -190,6 +200,8 @@ def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
                 spacing_insensitive=spec.spacing_insensitive,
                 fold_diacritics=spec.fold_diacritics,
                 source_file=path.name,
+                unless_preceded_by=tuple(r.unless_preceded_by),
+                unless_followed_by=tuple(r.unless_followed_by),
                 examples=tuple(r.examples),
                 counter_examples=tuple(r.counter_examples),
             )
