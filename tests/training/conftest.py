@@ -1,0 +1,87 @@
+"""Fixtures for the transformer tests: a tiny random BERT and a small labelled table, built locally (no download)."""
+
+from __future__ import annotations
+
+import random
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SCAM_WORDS = "telegram whatsapp salary high cambodia visa free flight housing urgent bonus typing overseas daily cash agent".split()
+LEGIT_WORDS = "engineer python team office benefits insurance degree analyst manager senior resume interview hybrid pension".split()
+COMMON = "the a and for with in our we you work job company position role apply now".split()
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def build_tiny_bert(directory: Path, seed: int = 0) -> Path:
+    """A 2-layer, 32-wide BERT with a WordPiece tokenizer over a few hundred tokens."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    words = sorted(set(SCAM_WORDS + LEGIT_WORDS + COMMON + ["title", "company", "location", "salary", "contact", "url", "phone", "email", "text"]))
+    tokens = list(dict.fromkeys(SPECIALS + chars + ["##" + c for c in chars] + words))  # "a" is a char and a word
+    vocab = {token: i for i, token in enumerate(tokens)}
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+    )
+    tokenizer.decoder = decoders.WordPiece()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"
+    )
+    fast.save_pretrained(directory)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        type_vocab_size=2,
+        num_labels=2,
+    )
+    torch.manual_seed(seed)
+    BertForSequenceClassification(config).save_pretrained(directory)
+    return directory
+
+
+def synthetic_table(n_scam: int = 70, n_legit: int = 110, seed: int = 0) -> pd.DataFrame:
+    """Labelled ads in the canonical layout, one company each, varied enough to survive deduplication."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n_scam + n_legit):
+        scam = i < n_scam
+        pool = (SCAM_WORDS if scam else LEGIT_WORDS) + COMMON
+        body = " ".join(rng.choice(pool) for _ in range(rng.randint(25, 60)))
+        rows.append(
+            {
+                "id": f"ad{i}",
+                "source": "synthetic",
+                "lang": "en",
+                "title": " ".join(rng.choice(pool) for _ in range(3)),
+                "company": f"company {i} {rng.choice(string.ascii_lowercase)}",
+                "location": rng.choice(["phnom penh", "hanoi", "seoul", "london"]),
+                "salary": f"{rng.randint(1, 9) * 500} usd" if rng.random() < 0.7 else "",
+                "text": body + (" contact telegram t.me/agent" + str(i) if scam and rng.random() < 0.5 else ""),
+                "label": int(scam),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "synthetic_text_label.csv"
+    synthetic_table().to_csv(path, index=False)
+    return path
