@@ -58,7 +58,8 @@ class BaselineClassifier(ClassifierMixin, BaseEstimator):
             C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, solver="liblinear", random_state=self.random_state
         )
 
-    def fit(self, X: Sequence[ListingLike], y, groups=None):
+    def fit(self, X: Sequence[ListingLike], y, groups=None, sample_weight=None):
+        """`groups` keep reposts in one calibration fold; `sample_weight` e.g. balances sources."""
         y = np.asarray(y).astype(int)
         if set(np.unique(y)) != {0, 1}:
             raise ValueError(f"training labels must contain both classes 0 and 1, got {sorted(set(np.unique(y)))}")
@@ -73,7 +74,7 @@ class BaselineClassifier(ClassifierMixin, BaseEstimator):
         else:
             folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state).split(Z, y))
         self.calibrated_ = CalibratedClassifierCV(self._linear(), method=self.calibration, cv=folds, ensemble=False)
-        self.calibrated_.fit(Z, y)
+        self.calibrated_.fit(Z, y, sample_weight=sample_weight)
         self.classes_ = self.calibrated_.classes_
         return self
 

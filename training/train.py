@@ -65,6 +65,7 @@ class BaselineArgs:
     n_word_features: int = 2**18
     max_chars: int = 6000
     target_precision: float = 0.9
+    balance_sources: bool = True
     seed: int = 0
 
 
@@ -110,6 +111,30 @@ def prepare_splits(args: DataArgs, progress: bool = True):
     return data, files, dedup, split, train, val, test
 
 
+def source_family(source: str) -> str:
+    """'wanted.co.kr:jobgroup_511' -> 'wanted.co.kr': job groups of one board are one source."""
+    return str(source).split(":")[0]
+
+
+def source_balanced_weights(frame: pd.DataFrame) -> np.ndarray:
+    """Weights under which every source family counts equally within each label.
+
+    Public data is dominated by a few large scrapes (and all its scams come
+    from one platform); equal weight per source makes the small, hard sources
+    (the project's own corpus) count as much as a large easy one, so the model
+    learns what separates scams from legitimate ads rather than which scrape
+    an ad came from. Weights average 1 within each label.
+    """
+    families = frame["source"].map(source_family)
+    counts = pd.crosstab(families, frame["label"])
+    weights = np.empty(len(frame))
+    for i, (family, label) in enumerate(zip(families, frame["label"])):
+        n_label = int(counts[label].sum())
+        n_families = int((counts[label] > 0).sum())
+        weights[i] = n_label / (n_families * counts.at[family, label])
+    return weights
+
+
 def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> dict:
     return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
 
@@ -131,7 +156,8 @@ def main(args: TrainArgs) -> dict:
     engine = default_engine()
     train_prepared = prepare_many(frame_to_listings(train), engine, m.max_chars)
     classifier = BaselineClassifier(vectorizer=vectorizer, C=m.C, random_state=m.seed)
-    classifier.fit(train_prepared, train["label"].to_numpy(), groups=train["group"].to_numpy())
+    weights = source_balanced_weights(train) if m.balance_sources else None
+    classifier.fit(train_prepared, train["label"].to_numpy(), groups=train["group"].to_numpy(), sample_weight=weights)
 
     val_prepared = prepare_many(frame_to_listings(val), engine, m.max_chars)
     val_probs = classifier.predict_proba(val_prepared)[:, 1]
