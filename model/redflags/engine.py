@@ -124,6 +124,9 @@ def _drop_nested(hits: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return kept
 
 
+_CLAUSE_END = regex.compile(r"[。．！？!?\n，,、;；:：]")
+
+
 def _cue_key(cue: str, rule: Rule) -> str:
     key = _lower_same_length(unicodedata.normalize("NFKC", cue))
     if rule.fold_diacritics:
@@ -150,7 +153,7 @@ class _ContextCues:
     def of(cls, rule: Rule) -> "_ContextCues":
         before = tuple(_cue_key(c, rule) for c in rule.unless_preceded_by)
         after = tuple(_cue_key(c, rule) for c in rule.unless_followed_by)
-        window = 2 * max(len(c) for c in before + after) + 4
+        window = 2 * max(len(c) for c in before + after) + (24 if rule.spacing_insensitive else 4)
         return cls(before, after, rule.spacing_insensitive, rule.fold_diacritics, rule.word_boundaries, window)
 
     def _view(self, text: str) -> str:
@@ -165,6 +168,10 @@ class _ContextCues:
         for cue in self.before:
             if left.endswith(cue) and not (bounded and len(left) > len(cue) and _is_word_char(left[-len(cue) - 1])):
                 return True
+        if self.spaceless:
+            # Without spaces the negation may close the clause ("登録料・紹介料は一切かかりません").
+            clause = _CLAUSE_END.split(right, maxsplit=1)[0]
+            return any(cue in clause for cue in self.after)
         for cue in self.after:
             if right.startswith(cue) and not (bounded and len(right) > len(cue) and _is_word_char(right[len(cue)])):
                 return True

@@ -47,7 +47,10 @@ class RuleSpec(BaseModel):
     )
     unless_followed_by: list[str] = Field(
         default_factory=list,
-        description="Drop a hit whose following text starts with one of these ('보증금 없음', 'deposit-free').",
+        description=(
+            "Drop a hit whose following text starts with one of these ('deposit-free'); in spacing-insensitive "
+            "files, one that appears before the clause ends ('보증금 없음', '登録料・紹介料は一切かかりません')."
+        ),
     )
     examples: list[str] = Field(default_factory=list, description="Texts this rule must match (checked by tests).")
     counter_examples: list[str] = Field(default_factory=list, description="Texts this rule must not match.")
