@@ -244,5 +244,10 @@ def finetune(
     )
 
 
+from lurescan.serve.commands import register as _register_serve  # noqa: E402
+
+_register_serve(app)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -1,0 +1,1 @@
+"""The HTTP layer: request and response schemas, dependencies, routes."""

@@ -1,0 +1,72 @@
+"""Dependencies of the routes: the app's state, the caller, the rate limit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from ..app_state import AppState
+from ..core.config import Settings
+from ..core.errors import ApiError
+from ..core.metrics import RATE_LIMITED
+from ..core.ratelimit import retry_after_header
+from ..core.security import Client
+
+API_KEY_HEADER = "X-API-Key"
+
+api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Your API key (not needed in local open mode).")
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.lurescan
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def authenticated_client(request: Request, state: StateDep, key: Annotated[Optional[str], Security(api_key_header)]) -> Client:
+    host = request.client.host if request.client else None
+    return state.keys.authenticate(key, host)
+
+
+async def charge(state: AppState, client: Client, cost: int) -> None:
+    """Take `cost` tokens from the caller's bucket, or answer 429 with Retry-After."""
+    if not state.settings.rate_limit_enabled:
+        return
+    wait = await state.limiter.acquire(client, cost)
+    if wait > 0:
+        RATE_LIMITED.inc()
+        seconds = retry_after_header(wait)
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"rate limit of {client.rate_per_second:g} listings/s (burst {client.burst}) exceeded; retry in {seconds} s",
+            headers={"Retry-After": seconds},
+        )
+
+
+async def rate_limited_client(state: StateDep, client: Annotated[Client, Depends(authenticated_client)]) -> Client:
+    await charge(state, client, 1)
+    return client
+
+
+async def admin_client(client: Annotated[Client, Depends(authenticated_client)]) -> Client:
+    if not client.admin:
+        raise ApiError(403, "admin_required", "this endpoint needs an admin API key")
+    return client
+
+
+# A caller who has paid one token (single listing, feedback, model info).
+ClientDep = Annotated[Client, Depends(rate_limited_client)]
+# A caller whose request costs more than one token; the route charges it.
+UnchargedClientDep = Annotated[Client, Depends(authenticated_client)]
+AdminDep = Annotated[Client, Depends(admin_client)]

@@ -1,0 +1,68 @@
+"""Moderators' verdicts, stored durably for retraining (`lurescan feedback export`)."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter
+
+from ... import crud
+from ...core.errors import ApiError, error_responses
+from ...core.metrics import FEEDBACK
+from ..deps import ClientDep, StateDep
+from ..schemas import FeedbackReceipt, FeedbackRequest
+from .score import cap_fields
+
+router = APIRouter(prefix="/v1", tags=["feedback"])
+
+
+@router.post(
+    "/feedback",
+    status_code=201,
+    response_model=FeedbackReceipt,
+    responses=error_responses(400, 401, 404, 413, 415, 422, 429, 503),
+    summary="Record a moderator's verdict on a listing",
+    description=(
+        "Stores the verdict (scam, legitimate or unsure), the note, the model version and score the moderator saw "
+        "(scored now if you do not send them) and the listing's text, which is what retraining needs. Send the "
+        "listing itself, or the `stored_id` of a listing scored with `store: true`. The row is committed before "
+        "the 201 answer."
+    ),
+)
+async def feedback(body: FeedbackRequest, client: ClientDep, state: StateDep) -> FeedbackReceipt:
+    settings = state.settings
+    if body.note is not None and len(body.note) > settings.max_note_chars:
+        raise ApiError(422, "validation_error", f"note: at most {settings.max_note_chars} characters ({len(body.note)} sent)")
+    if body.stored_id is not None:
+        listing = await anyio.to_thread.run_sync(crud.get_stored, state.db, client.name, body.stored_id)
+        if listing is None:
+            raise ApiError(404, "not_found", f"no stored listing {body.stored_id} for this API key")
+    else:
+        listing = body.listing.as_listing()
+    listing, _ = cap_fields(listing, settings.max_field_chars)
+    model_version, probability, language = body.model_version, body.scam_probability, listing.language
+    if probability is None:
+        [score] = await state.scoring.score([listing])
+        model_version, probability, language = score.model_version, score.scam_probability, score.language
+    row = await anyio.to_thread.run_sync(
+        lambda: crud.add_feedback(
+            state.db,
+            api_key=client.name,
+            verdict=body.verdict,
+            note=body.note,
+            listing=listing,
+            language=language,
+            model_version=model_version,
+            scam_probability=probability,
+            stored_id=body.stored_id,
+            keep_text=settings.store_texts,
+        )
+    )
+    FEEDBACK.labels(body.verdict).inc()
+    return FeedbackReceipt(
+        id=row.id,
+        verdict=row.verdict,
+        created_at=row.created_at,
+        model_version=row.model_version,
+        scam_probability=row.scam_probability,
+        text_stored=settings.store_texts,
+    )

@@ -1,0 +1,142 @@
+"""Request and response bodies of the API (the OpenAPI page is built from these).
+
+Listings reuse the one `JobListing` schema; the API adds only what a request
+needs on top (a caller's threshold, `store`) and refuses unknown fields, so a
+misspelt field name is an error rather than silently ignored text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from lurescan.model.listing import JobListing
+from lurescan.model.scoring import ListingScore
+
+from ..core.errors import EMPTY_LISTING
+
+EXAMPLE_AD = {
+    "id": "ad-1042",
+    "title": "Customer service staff, Cambodia",
+    "salary": "$2,500/month",
+    "text": "URGENT! Work in Sihanoukville, no experience needed, free flight and visa. Contact us on Telegram @hr_fastjob",
+}
+
+
+class ListingIn(JobListing):
+    """A job ad: structured fields, or raw `text`/`html` from a page (at least one field with text)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_AD]})
+
+    @model_validator(mode="after")
+    def _has_text(self) -> "ListingIn":
+        if not self.has_text():
+            raise PydanticCustomError(EMPTY_LISTING, "the listing has no text in any field")
+        return self
+
+    def as_listing(self) -> JobListing:
+        return JobListing.model_validate(self.model_dump(include=set(JobListing.model_fields)))
+
+
+Threshold = Field(default=None, ge=0.0, le=1.0, description="Your own decision threshold (default: the model's, see GET /v1/model).")
+Store = Field(default=False, description="Keep the listing and its score on the server (for later feedback by `stored_id`). Off by default: scoring stores nothing.")
+
+
+class ScoreRequest(ListingIn):
+    """One listing to score."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{**EXAMPLE_AD, "threshold": 0.5}]})
+
+    threshold: Optional[float] = Threshold
+    store: bool = Store
+
+
+class BatchRequest(BaseModel):
+    """Listings to score in one vectorised call."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"listings": [EXAMPLE_AD, {"id": "ad-1043", "text": "Barista, part-time, Hanoi. Apply in store."}]}]})
+
+    listings: list[ListingIn] = Field(min_length=1, description="The listings; see the batch size limit in the endpoint description.")
+    threshold: Optional[float] = Threshold
+    store: bool = Store
+
+
+class ScoreResult(ListingScore):
+    """The score of one listing; reason offsets index each field exactly as you sent it."""
+
+    stored_id: Optional[int] = Field(default=None, exclude_if=lambda v: v is None, description="Present when `store: true`: the stored listing's id, for feedback.")
+
+
+class BatchResult(BaseModel):
+    results: list[ScoreResult] = Field(description="One result per listing, in request order.")
+
+
+class FeedbackRequest(BaseModel):
+    """A moderator's verdict on a scored listing."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"verdict": "scam", "note": "Telegram-only contact, Sihanoukville", "listing": EXAMPLE_AD, "model_version": "baseline-20260101-000000", "scam_probability": 0.97}
+            ]
+        },
+    )
+
+    verdict: Literal["scam", "legitimate", "unsure"]
+    note: Optional[str] = Field(default=None, description="Free text from the moderator.")
+    listing: Optional[ListingIn] = Field(default=None, description="The listing as it was scored (stored for retraining).")
+    stored_id: Optional[int] = Field(default=None, description="Instead of `listing`: the `stored_id` from a `store: true` score request.")
+    model_version: Optional[str] = Field(default=None, max_length=128, description="The model version the moderator saw (default: the model scoring now).")
+    scam_probability: Optional[float] = Field(default=None, ge=0.0, le=1.0, description="The score the moderator saw (default: scored now).")
+
+    @model_validator(mode="after")
+    def _one_listing(self) -> "FeedbackRequest":
+        if (self.listing is None) == (self.stored_id is None):
+            raise PydanticCustomError("listing_required", "give exactly one of `listing` or `stored_id`")
+        return self
+
+
+class FeedbackReceipt(BaseModel):
+    id: int = Field(description="The feedback row's id.")
+    verdict: str
+    created_at: datetime
+    model_version: Optional[str]
+    scam_probability: Optional[float]
+    text_stored: bool = Field(description="Whether the listing text was kept (the server may be configured to keep verdicts only).")
+
+
+class TrainingFile(BaseModel):
+    name: str
+    rows: Optional[int] = None
+    labels: dict[str, int] = Field(default_factory=dict)
+    sha256: Optional[str] = None
+
+
+class ModelInfo(BaseModel):
+    model_version: str
+    kind: str
+    created_at: Optional[str] = None
+    description: Optional[str] = None
+    threshold: float = Field(description="Default decision threshold: flagged when scam_probability >= threshold.")
+    medium_risk_threshold: float = Field(description="Lower bound of the medium risk band.")
+    threshold_rule: Optional[str] = None
+    target_precision: Optional[float] = None
+    languages: list[str] = Field(default_factory=list, description="Languages seen in training.")
+    metrics: dict[str, Any] = Field(default_factory=dict, description="Evaluation on the held-out validation and test splits.")
+    training_data: list[TrainingFile] = Field(default_factory=list)
+    split: dict[str, Any] = Field(default_factory=dict, description="How training data was split (grouped, seeded).")
+
+
+class ReloadResult(BaseModel):
+    previous_version: Optional[str]
+    model_version: str
+    changed: bool
+
+
+class Health(BaseModel):
+    status: str
+    model_version: Optional[str] = Field(default=None, exclude_if=lambda v: v is None)

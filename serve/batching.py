@@ -1,0 +1,124 @@
+"""Scoring requests through one queue per worker, coalescing concurrent ones.
+
+The model is CPU-bound and Python holds one lock, so scoring two requests at
+once in one process only makes both slower. Requests wait in one FIFO queue
+instead; whenever the model is free it takes every waiting request (up to
+`max_listings`) and scores them in one vectorised `Scorer.score` call, in a
+worker thread so the event loop keeps accepting requests. An idle server
+adds no wait; a busy one gets the batch discount on per-listing cost. A
+batch request is never split: it is always one `Scorer.score` call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Optional
+
+import anyio
+
+from lurescan.model.listing import JobListing
+from lurescan.model.scoring import ListingScore
+
+from .core.errors import ApiError
+from .core.metrics import MODEL_BATCH, MODEL_LATENCY
+from .model_holder import ModelHolder
+
+
+@dataclass
+class _Job:
+    listings: list[JobListing]
+    threshold: Optional[float]
+    future: asyncio.Future = field(repr=False)
+
+
+class CoalescingScorer:
+    def __init__(self, holder: ModelHolder, max_listings: int):
+        self.holder = holder
+        self.max_listings = max_listings
+        self._queue: deque[_Job] = deque()
+        self._wakeup: Optional[asyncio.Event] = None
+        self._task: Optional[asyncio.Task] = None
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._wakeup = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="lurescan-scoring")
+
+    async def score(self, listings: list[JobListing], threshold: Optional[float] = None) -> list[ListingScore]:
+        if self.holder.scorer is None:
+            raise ApiError(503, "model_not_ready", "no model is loaded yet; retry shortly", headers={"Retry-After": "1"})
+        self._ensure_running()
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append(_Job(listings, threshold, future))
+        self._wakeup.set()
+        return await future
+
+    def _take(self) -> list[_Job]:
+        jobs = [self._queue.popleft()]
+        total = len(jobs[0].listings)
+        while self._queue and total + len(self._queue[0].listings) <= self.max_listings:
+            job = self._queue.popleft()
+            jobs.append(job)
+            total += len(job.listings)
+        return [j for j in jobs if not j.future.done()]  # drop requests whose clients left
+
+    def _score_jobs(self, jobs: list[_Job]) -> list[list[ListingScore]]:
+        """One Scorer.score call per distinct threshold (almost always one call)."""
+        scorer = self.holder.scorer
+        results: list[Optional[list[ListingScore]]] = [None] * len(jobs)
+        groups: dict[Optional[float], list[int]] = {}
+        for i, job in enumerate(jobs):
+            groups.setdefault(job.threshold, []).append(i)
+        for threshold, members in groups.items():
+            listings = [listing for i in members for listing in jobs[i].listings]
+            start = time.perf_counter()
+            scores = scorer.score(listings, threshold=threshold)
+            MODEL_LATENCY.observe(time.perf_counter() - start)
+            MODEL_BATCH.observe(len(listings))
+            offset = 0
+            for i in members:
+                n = len(jobs[i].listings)
+                results[i] = scores[offset : offset + n]
+                offset += n
+        return results
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                jobs = self._take()
+                if not jobs:
+                    continue
+                await self._settle(jobs)
+
+    async def _settle(self, jobs: list[_Job]) -> None:
+        try:
+            results = await anyio.to_thread.run_sync(self._score_jobs, jobs)
+        except Exception as exc:
+            if len(jobs) > 1:
+                # Score each request alone, so one request that breaks the model fails only itself.
+                for job in jobs:
+                    await self._settle([job])
+                return
+            if not jobs[0].future.done():
+                jobs[0].future.set_exception(exc)
+            return
+        for job, result in zip(jobs, results):
+            if not job.future.done():
+                job.future.set_result(result)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        while self._queue:
+            job = self._queue.popleft()
+            if not job.future.done():
+                job.future.set_exception(ApiError(503, "model_not_ready", "the server is shutting down"))

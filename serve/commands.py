@@ -1,0 +1,197 @@
+"""The API's commands: `lurescan serve`, `lurescan feedback export`, `lurescan keys create`.
+
+`register(app)` adds them to the `lurescan` typer app. Options of `serve`
+are passed to the workers as LURESCAN_* environment variables, so the
+command line, the environment and `.env` are one configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+# Kept here, not imported from core.config, so `lurescan` starts without the [serve] extras.
+ENV_PREFIX = "LURESCAN_"
+
+
+def _one_line(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        setting = f"{ENV_PREFIX}{where.upper()}" if where else "settings"
+        return f"invalid setting {setting}: {err['msg']}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _user_errors(func):
+    """Errors a user can cause end as one line on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from lurescan.model.bundle import BundleError
+        from lurescan.model.tables import TableError
+
+        try:
+            from sqlalchemy.exc import SQLAlchemyError
+        except ImportError:  # pragma: no cover - [serve] extras absent
+
+            class SQLAlchemyError(Exception):
+                pass
+
+        try:
+            return func(*args, **kwargs)
+        except ImportError as exc:
+            typer.echo(f"error: {exc}; install the API's extras: pip install 'lurescan[serve]'", err=True)
+            raise typer.Exit(1) from None
+        except (BundleError, TableError, ValueError, OSError) as exc:
+            typer.echo(f"error: {_one_line(exc)}", err=True)
+            raise typer.Exit(1) from None
+        except SQLAlchemyError as exc:
+            typer.echo(f"error: database: {_one_line(exc.__cause__ or exc)}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _set_env(**values) -> None:
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        os.environ[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+
+
+@_user_errors
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1; open mode only on loopback).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Worker processes (default 1; one per core).")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
+    keys_file: Annotated[Optional[Path], typer.Option(help="API keys file (see `lurescan keys create`).")] = None,
+    open_mode: Annotated[Optional[bool], typer.Option("--open/--no-open", help="Serve loopback clients without keys (default: on when bound to loopback with no keys).")] = None,
+    database_url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default sqlite:///lurescan.sqlite3).")] = None,
+    redis_url: Annotated[Optional[str], typer.Option(help="Redis URL for shared rate limits.")] = None,
+    log_level: Annotated[Optional[str], typer.Option(help="critical, error, warning, info or debug.")] = None,
+):
+    """Run the scoring API (uvicorn, N workers); settings also from LURESCAN_* and .env."""
+    import uvicorn
+
+    from lurescan.model.bundle import read_bundle
+
+    from .core.config import Settings, get_settings
+    from .core.metrics import MULTIPROC_ENV
+    from .db import Database
+
+    _set_env(host=host, port=port, workers=workers, bundle_path=model, api_keys_file=keys_file, open_mode=open_mode, database_url=database_url, redis_url=redis_url, log_level=log_level)
+    get_settings.cache_clear()
+    settings = Settings()
+    # Check what would stop every worker, once, with one clear line.
+    keys = settings.load_api_keys()
+    if not keys and not settings.effective_open_mode(keys):
+        raise ValueError(
+            f"no API keys configured and open mode is off (bound to {settings.host}): create one with "
+            "`lurescan keys create NAME --file keys.json` and pass --keys-file keys.json"
+        )
+    bundle = read_bundle(settings.bundle_path)
+    db = Database(settings.database_url)
+    db.create_tables()
+    db.dispose()
+    metrics_dir = None
+    if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        metrics_dir = Path(settings.metrics_dir) if settings.metrics_dir else Path(tempfile.mkdtemp(prefix="lurescan-metrics-"))
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    typer.echo(f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}", err=True)
+    try:
+        uvicorn.run(
+            "lurescan.serve.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            access_log=settings.access_log,
+            timeout_graceful_shutdown=30,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+feedback_app = typer.Typer(help="Moderators' feedback stored by the API.", no_args_is_help=True)
+
+
+@feedback_app.command("export")
+@_user_errors
+def feedback_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .csv, .jsonl or .parquet (gzip allowed).")],
+    database_url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default: LURESCAN_DATABASE_URL or sqlite:///lurescan.sqlite3).")] = None,
+    source: Annotated[str, typer.Option(help="Value of the `source` column.")] = "lurescan_feedback",
+):
+    """Write feedback in the canonical training layout, for `lurescan train --data FILE`."""
+    from .core.config import Settings
+    from .db import Database
+    from .export import export_feedback
+
+    _set_env(database_url=database_url)
+    db = Database(Settings().database_url)
+    try:
+        db.create_tables()
+        summary = export_feedback(db, out, source=source)
+    finally:
+        db.dispose()
+    typer.echo(
+        f"exported {summary.rows} feedback rows -> {summary.path} "
+        f"(left out: {summary.skipped_unsure} unsure, {summary.skipped_no_text} without text)",
+        err=True,
+    )
+
+
+keys_app = typer.Typer(help="API keys of the scoring API.", no_args_is_help=True)
+
+
+@keys_app.command("create")
+@_user_errors
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who holds the key, e.g. board-a (letters, digits, _.@-).")],
+    file: Annotated[Path, typer.Option("--file", "-f", help="Keys file to add to (created if missing).")],
+    admin: Annotated[bool, typer.Option(help="May reload the model (/v1/admin/reload).")] = False,
+    rate_per_second: Annotated[Optional[float], typer.Option(help="Listings per second for this key.")] = None,
+    burst: Annotated[Optional[int], typer.Option(help="Bucket size for this key.")] = None,
+):
+    """Create a key: print it once, store only its sha256."""
+    from .core.config import ApiKeyEntry, KeysFile, read_keys_file
+    from .core.security import generate_key, hash_key
+
+    existing = read_keys_file(file) if file.exists() else []
+    if any(k.name == name for k in existing):
+        raise ValueError(f"{file}: a key named {name!r} exists already")
+    key = generate_key()
+    entry = ApiKeyEntry(name=name, sha256=hash_key(key), admin=admin, rate_per_second=rate_per_second, burst=burst)
+    content = KeysFile(keys=[*existing, entry]).model_dump(mode="json", exclude_none=True)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(content, fh, indent=2)
+        fh.write("\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, file)
+    typer.echo(f"created key {name!r} in {file}; this is the only time it is shown:", err=True)
+    typer.echo(key)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(feedback_app, name="feedback")
+    app.add_typer(keys_app, name="keys")

@@ -1,0 +1,1 @@
+"""Cross-cutting parts of the API: settings, errors, keys, limits, metrics."""

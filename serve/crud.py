@@ -1,0 +1,80 @@
+"""Writing and reading the API's rows (feedback, stored listings).
+
+Blocking SQLAlchemy calls: routes run them in a worker thread. Every read is
+scoped to the caller's key, so one client never sees another's listings.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from sqlalchemy import select
+
+from lurescan.model.listing import JobListing
+from lurescan.model.scoring import ListingScore
+
+from .db import LISTING_COLUMNS, Database, Feedback, StoredListing
+
+
+def listing_columns(listing: Optional[JobListing], language: Optional[str], keep_text: bool) -> dict:
+    if listing is None or not keep_text:
+        return {"language": language}
+    values = {name: getattr(listing, name) for name in LISTING_COLUMNS}
+    values["language"] = language
+    return values
+
+
+def store_scored(db: Database, api_key: str, listings: Sequence[JobListing], scores: Sequence[ListingScore]) -> list[int]:
+    rows = [
+        StoredListing(
+            api_key=api_key,
+            listing_id=listing.id,
+            model_version=score.model_version,
+            scam_probability=score.scam_probability,
+            flagged=score.flagged,
+            threshold=score.threshold,
+            **listing_columns(listing, score.language, keep_text=True),
+        )
+        for listing, score in zip(listings, scores)
+    ]
+    with db.session() as session, session.begin():
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+
+def get_stored(db: Database, api_key: str, stored_id: int) -> Optional[JobListing]:
+    with db.session() as session:
+        row = session.scalar(select(StoredListing).where(StoredListing.id == stored_id, StoredListing.api_key == api_key))
+        if row is None:
+            return None
+        fields = {name: getattr(row, name) for name in LISTING_COLUMNS}
+        return JobListing(id=row.listing_id, language=row.language, **fields)
+
+
+def add_feedback(
+    db: Database,
+    api_key: str,
+    verdict: str,
+    note: Optional[str],
+    listing: JobListing,
+    language: Optional[str],
+    model_version: Optional[str],
+    scam_probability: Optional[float],
+    stored_id: Optional[int],
+    keep_text: bool,
+) -> Feedback:
+    """Insert and commit one feedback row; returns it once it is durable."""
+    row = Feedback(
+        api_key=api_key,
+        listing_id=listing.id,
+        stored_listing_id=stored_id,
+        verdict=verdict,
+        note=note,
+        model_version=model_version,
+        scam_probability=scam_probability,
+        **listing_columns(listing, language, keep_text),
+    )
+    with db.session() as session, session.begin():
+        session.add(row)
+    return row

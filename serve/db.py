@@ -1,0 +1,143 @@
+"""The API's database: moderators' feedback, and listings stored on request.
+
+SQLAlchemy 2 on a SQLite file by default or PostgreSQL by URL
+(`postgresql+psycopg://user@host/db`). Listing text lands here only with
+feedback (it is what retraining needs) or when a score request says
+`store: true`; scoring alone stores nothing. SQLite runs in WAL mode with
+full fsync, so a row acknowledged to a client survives a killed server.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+log = logging.getLogger("lurescan.serve")
+
+VERDICTS = ("scam", "legitimate", "unsure")
+
+# JobListing's text fields, stored as columns so exports can select them.
+LISTING_COLUMNS = (
+    "title",
+    "company",
+    "location",
+    "salary",
+    "employment_type",
+    "contact",
+    "url",
+    "company_profile",
+    "description",
+    "requirements",
+    "benefits",
+    "text",
+    "html",
+)
+
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ListingText:
+    """The listing as the client sent it (every column optional)."""
+
+    language: Mapped[Optional[str]] = mapped_column(String(16))
+    title: Mapped[Optional[str]] = mapped_column(Text)
+    company: Mapped[Optional[str]] = mapped_column(Text)
+    location: Mapped[Optional[str]] = mapped_column(Text)
+    salary: Mapped[Optional[str]] = mapped_column(Text)
+    employment_type: Mapped[Optional[str]] = mapped_column(Text)
+    contact: Mapped[Optional[str]] = mapped_column(Text)
+    url: Mapped[Optional[str]] = mapped_column(Text)
+    company_profile: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    requirements: Mapped[Optional[str]] = mapped_column(Text)
+    benefits: Mapped[Optional[str]] = mapped_column(Text)
+    text: Mapped[Optional[str]] = mapped_column(Text)
+    html: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Feedback(ListingText, Base):
+    """A moderator's verdict on a scored listing, kept for retraining."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    api_key: Mapped[str] = mapped_column(String(80), index=True)
+    listing_id: Mapped[Optional[str]] = mapped_column(String(256), index=True)
+    stored_listing_id: Mapped[Optional[int]] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    model_version: Mapped[Optional[str]] = mapped_column(String(128))
+    scam_probability: Mapped[Optional[float]] = mapped_column(Float)
+
+
+class StoredListing(ListingText, Base):
+    """A scored listing kept because the client asked (`store: true`)."""
+
+    __tablename__ = "scored_listings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    api_key: Mapped[str] = mapped_column(String(80), index=True)
+    listing_id: Mapped[Optional[str]] = mapped_column(String(256), index=True)
+    model_version: Mapped[str] = mapped_column(String(128))
+    scam_probability: Mapped[float] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean)
+    threshold: Mapped[float] = mapped_column(Float)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+class Database:
+    """An engine and a session factory for one database URL."""
+
+    def __init__(self, url: str):
+        parsed = make_url(url)
+        self.url = url
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(url, connect_args={"timeout": 15})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def create_tables(self) -> None:
+        """Create missing tables; several workers starting at once may race, so retry once."""
+        try:
+            Base.metadata.create_all(self.engine)
+        except DatabaseError:
+            Base.metadata.create_all(self.engine)
+
+    def describe(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,77 @@
+"""Feedback rows out to a training file, closing the loop from verdict to retraining.
+
+Writes the canonical training layout (`id, source, lang, title, company,
+location, salary, text, label`, then `description`, `requirements`,
+`benefits`, `contact` and the other listing fields that any exported row
+has), so `lurescan train --data FILE` reads it as is. Verdicts map to labels
+scam=1, legitimate=0; `unsure` rows and rows stored without text are left
+out. Rows stream from the database (server-side cursor on PostgreSQL,
+`yield_per` batches), so a large feedback table is never held in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+
+from lurescan.model.tables import table_writer
+
+from .db import Database, Feedback
+
+CANONICAL_COLUMNS = ("id", "source", "lang", "title", "company", "location", "salary", "text", "label")
+# Listing fields written after the canonical ones, when some exported row has them.
+EXTRA_COLUMNS = ("description", "requirements", "benefits", "contact", "employment_type", "url", "company_profile", "html")
+LABELS = {"scam": 1, "legitimate": 0}
+TEXT_COLUMNS = ("title", "company", "location", "salary", "text") + EXTRA_COLUMNS
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    path: Path
+    rows: int
+    skipped_unsure: int
+    skipped_no_text: int
+
+
+def _labelled_with_text():
+    has_text = or_(*[getattr(Feedback, name).is_not(None) & (func.length(getattr(Feedback, name)) > 0) for name in TEXT_COLUMNS])
+    return Feedback.verdict.in_(tuple(LABELS)), has_text
+
+
+def export_feedback(db: Database, out: Union[str, Path], source: str = "lurescan_feedback", chunk_rows: int = 1000) -> ExportSummary:
+    labelled, has_text = _labelled_with_text()
+    with db.session() as session:
+        present = [
+            name
+            for name in EXTRA_COLUMNS
+            if session.scalar(select(func.count()).select_from(Feedback).where(labelled, has_text, getattr(Feedback, name).is_not(None), func.length(getattr(Feedback, name)) > 0))
+        ]
+        skipped_unsure = session.scalar(select(func.count()).select_from(Feedback).where(Feedback.verdict.not_in(tuple(LABELS)))) or 0
+        skipped_no_text = session.scalar(select(func.count()).select_from(Feedback).where(labelled, ~has_text)) or 0
+        columns = list(CANONICAL_COLUMNS) + present
+        query = select(Feedback).where(labelled, has_text).order_by(Feedback.id).execution_options(yield_per=chunk_rows, stream_results=True)
+        rows = 0
+        with table_writer(out) as writer:
+            for partition in session.scalars(query).partitions():
+                records = []
+                for fb in partition:
+                    record = {
+                        "id": f"feedback-{fb.id}",
+                        "source": source,
+                        "lang": fb.language,
+                        "label": LABELS[fb.verdict],
+                    }
+                    for name in columns:
+                        if name not in record:
+                            record[name] = getattr(fb, name)
+                    records.append(record)
+                writer.write(pd.DataFrame.from_records(records, columns=columns))
+                rows += len(records)
+                session.expunge_all()  # keep the identity map from growing with the table
+            if rows == 0:
+                writer.write(pd.DataFrame(columns=columns))
+    return ExportSummary(Path(out), rows, int(skipped_unsure), int(skipped_no_text))

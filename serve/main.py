@@ -1,0 +1,166 @@
+"""The FastAPI application: `create_app(settings)` builds one, wired from settings.
+
+`uvicorn --factory lurescan.serve.main:create_app` (what `lurescan serve`
+runs) calls it once per worker. The lifespan loads the bundle, creates the
+tables, starts the bundle watcher and hooks SIGHUP to a reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from contextlib import asynccontextmanager
+from typing import Optional
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from lurescan import __version__
+
+from .api.deps import API_KEY_HEADER
+from .api.routes import feedback, health, metrics, model, score, ui
+from .app_state import AppState
+from .batching import CoalescingScorer
+from .core.body_limit import BodyLimitMiddleware
+from .core.config import Settings, get_settings
+from .core.errors import install_error_handlers
+from .core.metrics import HttpMetricsMiddleware, mark_worker_dead
+from .core.ratelimit import build_rate_limiter
+from .core.security import KeyStore
+from .db import Database
+from .model_holder import ModelHolder
+
+log = logging.getLogger("lurescan.serve")
+
+
+class ConfigurationError(ValueError):
+    """Settings the server cannot start with; the message says what to change."""
+
+
+def _description(settings: Settings) -> str:
+    return (
+        "Scores job ads for the overseas scam-compound recruitment pattern and says why, with red-flag spans that "
+        "index your fields exactly as sent.\n\n"
+        f"**Authentication:** `{API_KEY_HEADER}` header.\n\n"
+        "**Limits of this server:**\n\n"
+        f"| limit | value |\n|---|---|\n"
+        f"| listings per batch | {settings.max_batch_items} |\n"
+        f"| body of /v1/score, /v1/feedback | {settings.max_body_bytes:,} bytes |\n"
+        f"| body of /v1/score/batch | {settings.max_batch_body_bytes:,} bytes |\n"
+        f"| characters per text field (longer: cut, `truncated: true`) | {settings.max_field_chars:,} |\n"
+        f"| rate per key | {settings.rate_limit_per_second:g} listings/s, burst {settings.rate_limit_burst} |\n\n"
+        "**Errors** are JSON `{\"error\": {\"type\", \"message\", \"details\"?}}` with a stable `type` "
+        "(`invalid_json`, `validation_error`, `empty_listing`, `missing_api_key`, `invalid_api_key`, "
+        "`payload_too_large`, `too_many_items`, `rate_limited` with `Retry-After`, ...)."
+    )
+
+
+def _install_sighup(holder: ModelHolder) -> bool:
+    """SIGHUP reloads the bundle (one-process server; a multi-worker uvicorn restarts its workers instead)."""
+    if not hasattr(signal, "SIGHUP"):
+        return False
+    loop = asyncio.get_running_loop()
+
+    def on_hup() -> None:
+        async def reload() -> None:
+            try:
+                await holder.reload()
+            except Exception as exc:
+                log.error("SIGHUP reload failed, still serving %s: %s", holder.scorer and holder.scorer.model_version, exc)
+
+        loop.create_task(reload())
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+    except (RuntimeError, ValueError, NotImplementedError):  # not the main thread (e.g. TestClient)
+        return False
+    return True
+
+
+def create_app(settings: Optional[Settings] = None) -> FastAPI:
+    settings = settings or get_settings()
+    api_keys = settings.load_api_keys()
+    open_mode = settings.effective_open_mode(api_keys)
+    if not api_keys and not open_mode:
+        raise ConfigurationError(
+            "no API keys configured and open mode is off: create a key with `lurescan keys create NAME --file keys.json` "
+            "and set LURESCAN_API_KEYS_FILE=keys.json (open mode is only for servers bound to loopback)"
+        )
+
+    holder = ModelHolder(settings.bundle_path)
+    state = AppState(
+        settings=settings,
+        keys=KeyStore(api_keys, open_mode, settings.rate_limit_per_second, settings.rate_limit_burst),
+        limiter=build_rate_limiter(settings.redis_url, settings.redis_prefix, settings.rate_limit_fail_open),
+        holder=holder,
+        scoring=CoalescingScorer(holder, settings.coalesce_max_listings),
+        db=Database(settings.database_url),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await anyio.to_thread.run_sync(state.db.create_tables)
+        await holder.reload()
+        hup = _install_sighup(holder)
+        watcher = asyncio.create_task(holder.watch(settings.reload_poll_seconds)) if settings.reload_poll_seconds > 0 else None
+        log.info(
+            "lurescan API ready: model %s, %s, database %s, rate limits %s",
+            holder.scorer.model_version,
+            "open mode (loopback clients only)" if open_mode else f"{len(state.keys)} API key(s)",
+            state.db.describe(),
+            ("Redis" if settings.redis_url else "in-process") if settings.rate_limit_enabled else "off",
+        )
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            if hup:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            await state.scoring.close()
+            await state.limiter.close()
+            state.db.dispose()
+            mark_worker_dead(os.getpid())
+
+    app = FastAPI(
+        title="lurescan scoring API",
+        version=__version__,
+        description=_description(settings),
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "scoring", "description": "Score listings for the scam-compound recruitment pattern."},
+            {"name": "feedback", "description": "Moderators' verdicts, kept for retraining."},
+            {"name": "model", "description": "The model serving now."},
+            {"name": "health", "description": "Probes and metrics."},
+        ],
+    )
+    app.state.lurescan = state
+    install_error_handlers(app)
+
+    app.include_router(score.router)
+    app.include_router(feedback.router)
+    app.include_router(model.router)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=ui.STATIC_DIR), name="static")
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=[API_KEY_HEADER, "Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes, path_limits={"/v1/score/batch": settings.max_batch_body_bytes})
+    app.add_middleware(HttpMetricsMiddleware)
+    return app
