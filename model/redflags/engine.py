@@ -80,6 +80,19 @@ def fold_diacritics(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
+def _digit_table() -> dict[int, str]:
+    """Decimal digits of every script (Thai ๕, Khmer ៥, Burmese ၅...) -> ASCII."""
+    table = {}
+    for code in range(0x0660, 0x1C00):
+        ch = chr(code)
+        if unicodedata.category(ch) == "Nd":
+            table[code] = str(unicodedata.decimal(ch))
+    return table
+
+
+_DIGIT_TABLE = _digit_table()
+
+
 # Characters that do not separate words in the spaceless scan: whitespace and
 # the zero-width characters Khmer, Thai and Burmese text uses between words.
 _SPACELESS_DROP = regex.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
@@ -124,7 +137,7 @@ def _drop_nested(hits: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return kept
 
 
-_CLAUSE_END = regex.compile(r"[。．！？!?\n，,、;；:：]")
+_CLAUSE_END = regex.compile(r"[。．！？!?\n，,、;；:：។៕။၊]")
 
 
 def _cue_key(cue: str, rule: Rule) -> str:
@@ -227,7 +240,9 @@ class RedFlagEngine:
         """(rule, start, end) hits in clean text; offsets index `text`."""
         hits: set[tuple[int, int, int]] = set()
         lowered = _lower_same_length(text)
-        folded_text = fold_diacritics(text) if self._needs_fold else text
+        # Patterns see ASCII digits whatever the script ("១៨០០០" reads "18000").
+        pattern_text = text.translate(_DIGIT_TABLE)
+        folded_text = fold_diacritics(pattern_text) if self._needs_fold else pattern_text
         views: dict[tuple[bool, bool], tuple[str, Optional[np.ndarray]]] = {}
         has_script: Optional[bool] = None
         for scanner in self._scanners:
@@ -250,7 +265,7 @@ class RedFlagEngine:
                         continue
                     hits.add((i, start, end))
         for i, rule in self._pattern_rules:
-            target = folded_text if rule.fold_diacritics else text
+            target = folded_text if rule.fold_diacritics else pattern_text
             for pattern in rule.patterns:
                 for m in pattern.finditer(target):
                     if m.end() > m.start():
