@@ -53,25 +53,29 @@ def export_feedback(db: Database, out: Union[str, Path], source: str = "lurescan
         skipped_unsure = session.scalar(select(func.count()).select_from(Feedback).where(Feedback.verdict.not_in(tuple(LABELS)))) or 0
         skipped_no_text = session.scalar(select(func.count()).select_from(Feedback).where(labelled, ~has_text)) or 0
         columns = list(CANONICAL_COLUMNS) + present
-        query = select(Feedback).where(labelled, has_text).order_by(Feedback.id).execution_options(yield_per=chunk_rows, stream_results=True)
+        text_columns = [name for name in columns if name not in ("id", "source", "lang", "label")]
+        # Plain rows, not ORM objects: nothing accumulates in the session while streaming.
+        query = (
+            select(Feedback.id, Feedback.language, Feedback.verdict, *[getattr(Feedback, name) for name in text_columns])
+            .where(labelled, has_text)
+            .order_by(Feedback.id)
+            .execution_options(yield_per=chunk_rows, stream_results=True)
+        )
         rows = 0
         with table_writer(out) as writer:
-            for partition in session.scalars(query).partitions():
-                records = []
-                for fb in partition:
-                    record = {
-                        "id": f"feedback-{fb.id}",
+            for partition in session.execute(query).partitions():
+                records = [
+                    {
+                        "id": f"feedback-{row.id}",
                         "source": source,
-                        "lang": fb.language,
-                        "label": LABELS[fb.verdict],
+                        "lang": row.language,
+                        "label": LABELS[row.verdict],
+                        **{name: getattr(row, name) for name in text_columns},
                     }
-                    for name in columns:
-                        if name not in record:
-                            record[name] = getattr(fb, name)
-                    records.append(record)
+                    for row in partition
+                ]
                 writer.write(pd.DataFrame.from_records(records, columns=columns))
                 rows += len(records)
-                session.expunge_all()  # keep the identity map from growing with the table
             if rows == 0:
                 writer.write(pd.DataFrame(columns=columns))
     return ExportSummary(Path(out), rows, int(skipped_unsure), int(skipped_no_text))
