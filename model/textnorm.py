@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Iterable
 
 import numpy as np
 import regex
@@ -24,14 +25,21 @@ _Step = tuple[str, np.ndarray, np.ndarray]
 
 _HTML_HINT = re.compile(r"<[A-Za-z!/?]|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
 _EMSCAD_PLACEHOLDER = re.compile(r"#(URL|EMAIL|PHONE)_[0-9a-fA-F]{6,}#")
-_WHITESPACE = re.compile(r"\s+")
 # Whitespace that collapsing would change: runs of two or more, or any
-# single whitespace character other than a plain space.
-_WHITESPACE_TO_FIX = re.compile(r"\s{2,}|[^\S ]")
+# single whitespace character other than a plain space or a newline.
+_WHITESPACE_TO_FIX = re.compile(r"\s{2,}|[^\S \n]")
 # Grapheme clusters that NFKC may change: those that start with a character
 # outside printable ASCII, or with an ASCII letter carrying combining marks
 # ("e" + U+0301). Pure-ASCII runs are NFKC-stable and left alone.
-_NOT_NFKC_CLUSTER = regex.compile(r"(?:[\x20-\x7e](?=\p{M})|(?=[^\x20-\x7e\n\t]))\X")
+# Characters NFKC may change (quick check "No" or "Maybe"); the rest of the
+# text is left alone, so CJK or Thai text costs one C-level scan, not one
+# Python call per character.
+_NFKC_UNSTABLE = regex.compile(r"[\p{NFKC_QC=N}\p{NFKC_QC=M}]")
+# Characters that belong to the cluster of the character before them.
+_CLUSTER_CONTINUES = regex.compile(
+    r"[\p{M}\p{Grapheme_Cluster_Break=Extend}\p{Grapheme_Cluster_Break=SpacingMark}"
+    r"\p{Hangul_Syllable_Type=V}\p{Hangul_Syllable_Type=T}]"
+)
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
@@ -179,20 +187,20 @@ def _segments_to_map(segments: list[tuple[int, int, int, bool]]) -> tuple[np.nda
     return starts, ends
 
 
-def _replace(text: str, pattern: re.Pattern, replacement) -> _Step | None:
-    """Replace every match by `replacement(match)`; replaced text maps to the match span."""
+def _splice(text: str, edits: Iterable[tuple[int, int, str]]) -> _Step | None:
+    """Apply ordered, non-overlapping (start, end, replacement) edits; replaced
+    text maps to the span it replaced, untouched text maps 1:1."""
     out: list[str] = []
     segments: list[tuple[int, int, int, bool]] = []
     pos = 0
-    for m in pattern.finditer(text):
-        if m.start() > pos:
-            out.append(text[pos : m.start()])
-            segments.append((m.start() - pos, pos, m.start(), True))
-        rep = replacement(m)
+    for start, end, rep in edits:
+        if start > pos:
+            out.append(text[pos:start])
+            segments.append((start - pos, pos, start, True))
         if rep:
             out.append(rep)
-            segments.append((len(rep), m.start(), m.end(), rep == m.group()))
-        pos = m.end()
+            segments.append((len(rep), start, end, rep == text[start:end]))
+        pos = end
     if not segments and pos == 0:
         return None
     if pos < len(text):
@@ -203,11 +211,38 @@ def _replace(text: str, pattern: re.Pattern, replacement) -> _Step | None:
     return ("".join(out), *_segments_to_map(segments))
 
 
+def _replace(text: str, pattern: re.Pattern, replacement) -> _Step | None:
+    """Replace every match by `replacement(match)`; replaced text maps to the match span."""
+    return _splice(text, ((m.start(), m.end(), replacement(m)) for m in pattern.finditer(text)))
+
+
+def _nfkc_edits(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, NFKC) for each cluster that NFKC may change: the unstable
+    character, the base before it when it is a mark, and the marks after it."""
+    units: list[list[int]] = []
+    for m in _NFKC_UNSTABLE.finditer(text):
+        at = m.start()
+        if units and at < units[-1][1]:
+            continue
+        start, end = at, at + 1
+        if _CLUSTER_CONTINUES.match(text, at):
+            while start > 0 and _CLUSTER_CONTINUES.match(text, start - 1):
+                start -= 1
+            start = max(0, start - 1)
+        while end < len(text) and _CLUSTER_CONTINUES.match(text, end):
+            end += 1
+        if units and start <= units[-1][1]:
+            units[-1][1] = end
+        else:
+            units.append([start, end])
+    return [(start, end, unicodedata.normalize("NFKC", text[start:end])) for start, end in units]
+
+
 def _nfkc(text: str) -> _Step | None:
-    """NFKC, one grapheme cluster at a time so each output maps to its cluster."""
+    """NFKC, cluster by cluster, so each output character maps to its cluster."""
     if unicodedata.is_normalized("NFKC", text):
         return None
-    return _replace(text, _NOT_NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group()))
+    return _splice(text, _nfkc_edits(text))
 
 
 def _placeholder(m: re.Match) -> str:
@@ -255,5 +290,9 @@ def quick_normalize(raw: str) -> str:
         return normalize(raw).text
     text = _EMSCAD_PLACEHOLDER.sub(_placeholder, text)
     if not unicodedata.is_normalized("NFKC", text):
-        text = _NOT_NFKC_CLUSTER.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    return _WHITESPACE.sub(lambda m: "\n" if "\n" in m.group() else " ", text).strip()
+        pieces, pos = [], 0
+        for start, end, rep in _nfkc_edits(text):
+            pieces += [text[pos:start], rep]
+            pos = end
+        text = "".join(pieces) + text[pos:]
+    return _WHITESPACE_TO_FIX.sub(lambda m: "\n" if "\n" in m.group() else " ", text).strip()
