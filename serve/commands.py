@@ -26,9 +26,9 @@ def _one_line(exc: Exception) -> str:
 
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
+        message = err["msg"].removeprefix("Value error, ")
         where = ".".join(str(p) for p in err["loc"])
-        setting = f"{ENV_PREFIX}{where.upper()}" if where else "settings"
-        return f"invalid setting {setting}: {err['msg']}"
+        return f"invalid setting {ENV_PREFIX}{where.upper()}: {message}" if where else f"invalid settings: {message}"
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 

@@ -5,8 +5,9 @@ location, salary, text, label`, then `description`, `requirements`,
 `benefits`, `contact` and the other listing fields that any exported row
 has), so `lurescan train --data FILE` reads it as is. Verdicts map to labels
 scam=1, legitimate=0; `unsure` rows and rows stored without text are left
-out. Rows stream from the database (server-side cursor on PostgreSQL,
-`yield_per` batches), so a large feedback table is never held in memory.
+out; a field a row lacks is written as "". Rows stream from the database
+(server-side cursor on PostgreSQL, `yield_per` batches), so a large feedback
+table is never held in memory.
 """
 
 from __future__ import annotations
@@ -68,9 +69,10 @@ def export_feedback(db: Database, out: Union[str, Path], source: str = "lurescan
                     {
                         "id": f"feedback-{row.id}",
                         "source": source,
-                        "lang": row.language,
+                        "lang": row.language or "",
                         "label": LABELS[row.verdict],
-                        **{name: getattr(row, name) for name in text_columns},
+                        # "" rather than null: one column type in every chunk (Parquet) and no NaN in CSV.
+                        **{name: getattr(row, name) or "" for name in text_columns},
                     }
                     for row in partition
                 ]
