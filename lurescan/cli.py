@@ -249,5 +249,39 @@ from lurescan.serve.commands import register as _register_serve  # noqa: E402
 _register_serve(app)
 
 
+@app.command()
+@friendly_errors
+def ensemble(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Ensemble bundle directory to write.")],
+    transformer: Annotated[Path, typer.Option(help="Transformer bundle (from lurescan finetune).")],
+    baseline: Annotated[Path, typer.Option(help="Baseline bundle (from lurescan train), trained on the same data and split.")],
+    data: DataOpt = [],
+    hf_dataset: HfOpt = [],
+    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "train",
+    split_seed: Annotated[int, typer.Option(help="Seed of the grouped split (the members' seed).")] = 13,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength of the stacker.")] = 1.0,
+    target_precision: Annotated[float, typer.Option(help="Validation precision the threshold must reach.")] = 0.9,
+    model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+):
+    """Stack a transformer and a baseline bundle with the red flags (fitted on validation) into an ensemble bundle."""
+    from lurescan.training.ensemble import EnsembleArgs
+    from lurescan.training.ensemble import main as ensemble_main
+    from lurescan.training.train import DataArgs
+
+    ensemble_main(
+        EnsembleArgs(
+            out=str(out),
+            transformer=str(transformer),
+            baseline=str(baseline),
+            data=DataArgs(data=[str(p) for p in data], hf_datasets=hf_dataset, hf_split=hf_split, split_seed=split_seed),
+            C=c,
+            target_precision=target_precision,
+            model_version=model_version,
+            progress=progress,
+        )
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

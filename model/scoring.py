@@ -141,7 +141,8 @@ class Scorer:
                     flagged=bool(prob >= cut),
                     threshold=cut,
                     risk_level=risk_level(float(prob), cut, medium),
-                    reasons=raw_reasons(p) if explain else [],
+                    # Red flags first; then any model evidence a predictor attached (ensemble: n-grams).
+                    reasons=(raw_reasons(p) + p.extras.get("evidence", [])) if explain else [],
                     language=language,
                     model_version=self.model_version,
                     truncated=p.truncated,

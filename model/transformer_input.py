@@ -70,6 +70,7 @@ class ListingEncoder:
         self.budget = self.max_length - self.tokenizer.num_special_tokens_to_add(is_pair=True)
         if self.budget < 8:
             raise ValueError(f"max_length {max_length} leaves {self.budget} tokens for text; use at least 16")
+        self._layout = self._template()
 
     @classmethod
     def from_file(cls, path, **kwargs) -> "ListingEncoder":
@@ -84,35 +85,57 @@ class ListingEncoder:
         header_len = min(n_header, max(self.budget - n_body, int(self.budget * self.header_share)))
         return header_len, min(n_body, self.budget - header_len)
 
-    def encode(self, prepared: Sequence[PreparedListing]) -> list[EncodedListing]:
-        from tokenizers import Encoding
+    def _template(self) -> tuple:
+        """Where the tokenizer's post-processor puts its special tokens around two segments.
 
+        Found once by post-processing two known segments, so any template works
+        (BERT's `[CLS] A [SEP] B [SEP]`, RoBERTa's `<s> A </s></s> B </s>`). Ids
+        are then cut and joined as plain lists: `Encoding.truncate` would keep
+        every cut-off piece as an "overflowing" encoding and post-process them all.
+        """
+        for text_a, text_b in (("a", "b"), ("x", "y"), ("1", "2")):
+            a = self.tokenizer.encode(text_a, add_special_tokens=False)
+            b = self.tokenizer.encode(text_b, add_special_tokens=False)
+            if a.ids and b.ids and a.ids != b.ids:
+                break
+        else:  # pragma: no cover - a tokenizer that cannot tell "a" from "b"
+            raise ValueError("cannot find the tokenizer's special-token template")
+        full = self.tokenizer.post_process(a, b, add_special_tokens=True)
+        ids, types = list(full.ids), list(full.type_ids)
+        n_a, n_b = len(a.ids), len(b.ids)
+        i = next(k for k in range(len(ids)) if ids[k : k + n_a] == a.ids)
+        j = next(k for k in range(i + n_a, len(ids)) if ids[k : k + n_b] == b.ids)
+        return (
+            (ids[:i], types[:i]),
+            (ids[i + n_a : j], types[i + n_a : j]),
+            (ids[j + n_b :], types[j + n_b :]),
+            types[i],
+            types[j],
+        )
+
+    def encode(self, prepared: Sequence[PreparedListing]) -> list[EncodedListing]:
         if not prepared:
             return []
         # Characters beyond ~32 per token can never be read: cut them before
         # tokenizing so a megabyte-long "ad" costs no more than a long one.
         cap = 32 * self.max_length
         segments = [(h[:cap], head_tail(b, cap)) for h, b in map(listing_segments, prepared)]
-        n = len(segments)
         encs = self.tokenizer.encode_batch([s for pair in segments for s in pair], add_special_tokens=False)
-        headers, bodies = encs[0::2], encs[1::2]
-        plans = [self._lengths(len(h), len(b)) for h, b in zip(headers, bodies)]
-        long_bodies = [i for i in range(n) if len(bodies[i]) > plans[i][1]]
-        # Encodings truncate in place, so a body cut at both ends is encoded twice.
-        tails = dict(zip(long_bodies, self.tokenizer.encode_batch([segments[i][1] for i in long_bodies], add_special_tokens=False)))
+        (pre_ids, pre_types), (mid_ids, mid_types), (post_ids, post_types), type_a, type_b = self._layout
         out = []
-        for i in range(n):
-            header, body = headers[i], bodies[i]
-            header_len, body_len = plans[i]
-            truncated = len(header) > header_len or len(body) > body_len
-            header.truncate(header_len)
-            if len(body) > body_len:
+        for header, body in zip(encs[0::2], encs[1::2]):
+            header_ids, body_ids = header.ids, body.ids
+            header_len, body_len = self._lengths(len(header_ids), len(body_ids))
+            truncated = len(header_ids) > header_len or len(body_ids) > body_len
+            header_ids = header_ids[:header_len]
+            if len(body_ids) > body_len:
                 tail_len = min(int(body_len * self.tail_share), body_len)
-                head_len = body_len - tail_len
-                body.truncate(head_len)
-                tail = tails[i]
-                tail.truncate(tail_len, direction="left")
-                body = Encoding.merge([body, tail], growing_offsets=False)
-            full = self.tokenizer.post_process(header, body, add_special_tokens=True)
-            out.append(EncodedListing(input_ids=list(full.ids), token_type_ids=list(full.type_ids), truncated=truncated))
+                body_ids = body_ids[: body_len - tail_len] + (body_ids[len(body_ids) - tail_len :] if tail_len else [])
+            out.append(
+                EncodedListing(
+                    input_ids=pre_ids + header_ids + mid_ids + body_ids + post_ids,
+                    token_type_ids=pre_types + [type_a] * len(header_ids) + mid_types + [type_b] * len(body_ids) + post_types,
+                    truncated=truncated,
+                )
+            )
         return out

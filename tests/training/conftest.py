@@ -85,3 +85,40 @@ def synthetic_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "synthetic_text_label.csv"
     synthetic_table().to_csv(path, index=False)
     return path
+
+
+SAMPLE_LISTINGS = [
+    {"title": "typing job overseas", "salary": "3000 usd", "text": "urgent telegram cambodia free flight housing " * 20, "contact": "t.me/agent7"},
+    {"title": "senior python engineer", "company": "company 9", "text": "our team office insurance pension hybrid"},
+    {"text": "short ad"},
+]
+
+
+@pytest.fixture
+def listings() -> list[dict]:
+    """A lure with a long body, a plain legitimate ad, and a two-word ad."""
+    return [dict(item) for item in SAMPLE_LISTINGS]
+
+
+def tiny_args(out: Path, tiny_bert: Path, csv: Path, **training):
+    from lurescan.training.finetune import FinetuneArgs, FinetuneTrainingArgs, ModelArgs
+    from lurescan.training.train import DataArgs
+
+    return FinetuneArgs(
+        out=str(out),
+        data=DataArgs(data=[str(csv)]),
+        model=ModelArgs(base_model=str(tiny_bert), max_length=48),
+        training=FinetuneTrainingArgs(batch_size=8, eval_batch_size=32, eval_steps=2, logging_steps=1, **training),
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def finetuned(tiny_bert, synthetic_csv, tmp_path_factory):
+    """Two steps, then resume from the last checkpoint to four: the bundle of the resumed run."""
+    from lurescan.training.finetune import main as finetune_main
+
+    out = tmp_path_factory.mktemp("finetune") / "transformer"
+    first = finetune_main(tiny_args(out, tiny_bert, synthetic_csv, max_steps=2))
+    second = finetune_main(tiny_args(out, tiny_bert, synthetic_csv, max_steps=4, resume_from_checkpoint="last"))
+    return out, first, second

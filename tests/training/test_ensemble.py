@@ -1,0 +1,94 @@
+"""The ensemble: StackedClassifier's estimator API, the bundle with embedded members, and n-gram evidence."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("onnxruntime")
+
+from lurescan.model.bundle import TRUSTED_TYPES, dump_skops, read_bundle  # noqa: E402
+from lurescan.model.scoring import load_scorer  # noqa: E402
+from lurescan.model.stacker import StackedClassifier  # noqa: E402
+from lurescan.training.ensemble import EnsembleArgs  # noqa: E402
+from lurescan.training.ensemble import main as ensemble_main  # noqa: E402
+from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs  # noqa: E402
+from lurescan.training.train import main as train_main  # noqa: E402
+
+
+def test_stacked_classifier_is_a_calibrated_estimator():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(80), np.ones(40)].astype(int)
+    X = pd.DataFrame({"transformer_logit": rng.normal(y * 2.0, 1.0), "baseline_logit": rng.normal(y * 1.5, 1.0), "rf:x": rng.integers(0, 2, len(y))})
+    model = StackedClassifier(C=1.0, cv=4).fit(X, y, groups=np.arange(len(y)) // 2)
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(y), 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert model.coefficients()["transformer_logit"] > 0
+    assert list(model.feature_names_in_) == list(X.columns)
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(data=dump_skops(model))
+    assert set(untrusted) <= set(TRUSTED_TYPES)
+    with pytest.raises(ValueError):
+        model.predict_proba(X.rename(columns={"rf:x": "rf:y"}))
+
+
+@pytest.fixture(scope="module")
+def members(finetuned, synthetic_csv, tmp_path_factory):
+    baseline = tmp_path_factory.mktemp("baseline") / "baseline"
+    train_main(TrainArgs(out=str(baseline), data=DataArgs(data=[str(synthetic_csv)]), model=BaselineArgs(n_char_features=2**14, n_word_features=2**12), progress=False))
+    return finetuned[0], baseline
+
+
+@pytest.fixture(scope="module")
+def ensemble(members, synthetic_csv, tmp_path_factory):
+    transformer, baseline = members
+    out = tmp_path_factory.mktemp("ensemble") / "ensemble"
+    manifest = ensemble_main(EnsembleArgs(out=str(out), transformer=str(transformer), baseline=str(baseline), data=DataArgs(data=[str(synthetic_csv)]), progress=False))
+    return out, manifest
+
+
+def test_ensemble_bundle_embeds_verified_members(ensemble, members):
+    out, manifest = ensemble
+    bundle = read_bundle(out)
+    assert bundle.kind == "ensemble"
+    for name, source in zip(("transformer", "baseline"), members):
+        member = read_bundle(out / name)
+        assert member.model_version == manifest["members"][name]["model_version"]
+        assert manifest["members"][name]["manifest_sha256"] == bundle.manifest["files"][f"{name}/manifest.json"]
+        assert json.loads((source / "manifest.json").read_text())["files"] == member.manifest["files"]
+    assert set(manifest["stacker"]["coefficients"]) >= {"transformer_logit", "baseline_logit", "rf:off_platform_contact"}
+    assert set(manifest["members_test_metrics"]) == {"transformer", "baseline"}
+
+
+def test_ensemble_scores_with_red_flags_and_ngram_evidence(ensemble, listings):
+    out, _ = ensemble
+    scorer = load_scorer(out)
+    results = scorer.score(listings)
+    assert all(0.0 <= r.scam_probability <= 1.0 for r in results)
+    assert results[0].risk_level in ("high", "medium")
+    evidence = [r for r in results[0].reasons if r.category == "model_evidence"]
+    assert evidence, "a risky listing carries the baseline's n-grams"
+    for r in evidence:
+        raw = listings[0][r.field]
+        assert raw[r.start : r.end] == r.text  # spans index the field as sent
+    assert not [r for r in results[1].reasons if r.category == "model_evidence"] or results[1].risk_level != "low"
+
+
+def test_ensemble_refuses_members_from_another_split(members, synthetic_csv, tmp_path):
+    transformer, baseline = members
+    args = EnsembleArgs(out=str(tmp_path / "e"), transformer=str(transformer), baseline=str(baseline), data=DataArgs(data=[str(synthetic_csv)], split_seed=99), progress=False)
+    with pytest.raises(ValueError, match="another split"):
+        ensemble_main(args)
+    assert not (tmp_path / "e").exists()
+
+
+def test_ensemble_refuses_a_swapped_member_kind(members, synthetic_csv, tmp_path):
+    transformer, baseline = members
+    args = EnsembleArgs(out=str(tmp_path / "e"), transformer=str(baseline), baseline=str(transformer), data=DataArgs(data=[str(synthetic_csv)]), progress=False)
+    with pytest.raises(ValueError, match="needs a 'transformer' bundle"):
+        ensemble_main(args)
