@@ -19,6 +19,7 @@ import regex
 
 from ..listing import JobListing
 from ..textnorm import NormalizedText, normalize
+from .prefilter import required_literals, split_leading_alternation
 from .rules import Rule, RuleSet, load_ruleset
 
 
@@ -69,6 +70,7 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD_TABLE = _fold_table()
+_FOLDABLE = regex.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")  # a superset of the table's keys
 
 
 def fold_diacritics(text: str) -> str:
@@ -77,7 +79,7 @@ def fold_diacritics(text: str) -> str:
     Keeps the length, so offsets in the folded text index the original; only
     precomposed Latin letters fold (Thai or Khmer marks stay).
     """
-    return text.translate(_FOLD_TABLE)
+    return text.translate(_FOLD_TABLE) if _FOLDABLE.search(text) else text
 
 
 def _digit_table() -> dict[int, str]:
@@ -91,11 +93,15 @@ def _digit_table() -> dict[int, str]:
 
 
 _DIGIT_TABLE = _digit_table()
+_NATIVE_DIGIT = regex.compile(r"(?V1)[\p{Nd}--[0-9]]")
 
 
 # Characters that do not separate words in the spaceless scan: whitespace and
 # the zero-width characters Khmer, Thai and Burmese text uses between words.
 _SPACELESS_DROP = regex.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
+# Lookup table over the BMP: True for the characters the spaceless scan drops.
+_SPACELESS_DROP_LUT = np.array([bool(_SPACELESS_DROP.fullmatch(chr(c))) for c in range(0x10000)], dtype=bool)
+_SPACELESS_DROP_LUT[0xD800:0xE000] = False
 # Scripts written without spaces between words (or, for Hangul, with
 # variable spacing); texts with none of them skip the spaceless scan.
 _SPACELESS_SCRIPTS = regex.compile(
@@ -106,10 +112,9 @@ _SPACELESS_SCRIPTS = regex.compile(
 def _without_spaces(text: str) -> tuple[str, np.ndarray]:
     """Text with whitespace and zero-width characters removed, and each kept
     character's original index."""
-    kept = np.ones(len(text), dtype=bool)
-    for m in _SPACELESS_DROP.finditer(text):
-        kept[m.start() : m.end()] = False
-    return _SPACELESS_DROP.sub("", text), np.flatnonzero(kept)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    kept = np.flatnonzero(~_SPACELESS_DROP_LUT[np.minimum(codes, 0xFFFF)])
+    return _SPACELESS_DROP.sub("", text), kept
 
 
 def _is_word_char(ch: str) -> bool:
@@ -199,6 +204,7 @@ class _PhraseScanner:
     spaceless: bool
     folded: bool
     keys: dict[str, set[int]]
+    gate: Optional[str] = None  # the rule files' script gate, if any
     automaton: ahocorasick.Automaton = None
     # Skip texts with no character of a spaceless script (when every key has one).
     needs_script: bool = False
@@ -217,10 +223,17 @@ class RedFlagEngine:
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self.rules = ruleset.rules
-        scanners: dict[tuple[bool, bool], _PhraseScanner] = {}
+        # One automaton per view of the text and per script gate: a small
+        # automaton per script keeps the root's fan-out small (pyahocorasick
+        # walks a node's children linearly) and is skipped when its script
+        # is absent.
+        scanners: dict[tuple[bool, bool, Optional[str]], _PhraseScanner] = {}
         for index, rule in enumerate(self.rules):
-            view = (rule.spacing_insensitive, rule.fold_diacritics)
-            scanner = scanners.setdefault(view, _PhraseScanner(spaceless=view[0], folded=view[1], keys={}))
+            gate = rule.script_gate.pattern if rule.script_gate else None
+            scanner = scanners.setdefault(
+                (rule.spacing_insensitive, rule.fold_diacritics, gate),
+                _PhraseScanner(spaceless=rule.spacing_insensitive, folded=rule.fold_diacritics, keys={}, gate=gate),
+            )
             for phrase in rule.phrases:
                 key = _lower_same_length(unicodedata.normalize("NFKC", phrase))
                 if rule.fold_diacritics:
@@ -231,21 +244,47 @@ class RedFlagEngine:
         self._scanners = [s for s in scanners.values() if s.keys]
         for scanner in self._scanners:
             scanner.build()
-        self._needs_fold = any(r.fold_diacritics for r in self.rules)
         self._context_cues = {i: _ContextCues.of(r) for i, r in enumerate(self.rules) if r.unless_preceded_by or r.unless_followed_by}
         # Patterns of a fold_diacritics file see the text without diacritics.
-        self._pattern_rules = [(i, r) for i, r in enumerate(self.rules) if r.patterns]
+        # Patterns run only when one of their required words occurs (see
+        # prefilter.py); those without such words always run.
+        self._patterns: list[tuple[int, regex.Pattern]] = []
+        self._always: list[int] = []
+        triggers: dict[str, set[int]] = {}
+        for i, rule in enumerate(self.rules):
+            for pattern in rule.patterns:
+                pieces = split_leading_alternation(pattern.pattern)
+                for piece in [regex.compile(p, pattern.flags) for p in pieces] if pieces else [pattern]:
+                    k = len(self._patterns)
+                    self._patterns.append((i, piece))
+                    words = required_literals(piece.pattern)
+                    if words is None:
+                        self._always.append(k)
+                    for word in words or ():
+                        triggers.setdefault(fold_diacritics(word), set()).add(k)
+        self._triggers = ahocorasick.Automaton()
+        for word, ks in triggers.items():
+            self._triggers.add_word(word, tuple(ks))
+        if triggers:
+            self._triggers.make_automaton()
+        # One gate per file with `scripts`; rules of a closed gate are skipped.
+        self._gates = sorted({r.script_gate.pattern: r.script_gate for r in self.rules if r.script_gate}.items())
+        self._gate_of = [r.script_gate.pattern if r.script_gate else None for r in self.rules]
+        self._any_gate = regex.compile("|".join(key for key, _gate in self._gates)) if self._gates else None
 
     def match_text(self, text: str) -> list[tuple[Rule, int, int]]:
         """(rule, start, end) hits in clean text; offsets index `text`."""
         hits: set[tuple[int, int, int]] = set()
+        closed = self._closed_gates(text)
         lowered = _lower_same_length(text)
         # Patterns see ASCII digits whatever the script ("១៨០០០" reads "18000").
-        pattern_text = text.translate(_DIGIT_TABLE)
-        folded_text = fold_diacritics(pattern_text) if self._needs_fold else pattern_text
+        pattern_text = text.translate(_DIGIT_TABLE) if _NATIVE_DIGIT.search(text) else text
+        folded_text = fold_diacritics(pattern_text)
         views: dict[tuple[bool, bool], tuple[str, Optional[np.ndarray]]] = {}
         has_script: Optional[bool] = None
         for scanner in self._scanners:
+            if scanner.gate in closed:
+                continue
             if scanner.needs_script:
                 if has_script is None:
                     has_script = bool(_SPACELESS_SCRIPTS.search(text))
@@ -264,15 +303,35 @@ class RedFlagEngine:
                     if self.rules[i].word_boundaries and not scanner.spaceless and not self._at_word_bounds(scanned, start, end):
                         continue
                     hits.add((i, start, end))
-        for i, rule in self._pattern_rules:
-            target = folded_text if rule.fold_diacritics else pattern_text
-            for pattern in rule.patterns:
-                for m in pattern.finditer(target):
-                    if m.end() > m.start():
-                        hits.add((i, m.start(), m.end()))
+        for k in self._patterns_to_run(folded_text):
+            i, pattern = self._patterns[k]
+            if closed and self._gate_of[i] in closed:
+                continue
+            target = folded_text if self.rules[i].fold_diacritics else pattern_text
+            for m in pattern.finditer(target):
+                if m.end() > m.start():
+                    hits.add((i, m.start(), m.end()))
         if self._context_cues:
             hits = {h for h in hits if h[0] not in self._context_cues or not self._context_cues[h[0]].vetoes(lowered, h[1], h[2])}
         return [(self.rules[i], s, e) for i, s, e in _drop_nested(hits)]
+
+    def _closed_gates(self, text: str) -> set[str]:
+        """Script gates whose script does not occur in the text."""
+        if not self._gates:
+            return set()
+        if not self._any_gate.search(text):
+            return {key for key, _gate in self._gates}
+        return {key for key, gate in self._gates if not gate.search(text)}
+
+    def _patterns_to_run(self, folded_text: str) -> list[int]:
+        """Indices of the patterns whose required words occur in the text
+        (looked up case- and diacritic-insensitively, so never too few)."""
+        if not len(self._triggers):
+            return list(self._always)
+        found = set(self._always)
+        for _end, ks in self._triggers.iter(_lower_same_length(folded_text)):
+            found.update(ks)
+        return sorted(found)
 
     @staticmethod
     def _at_word_bounds(text: str, start: int, end: int) -> bool:

@@ -75,6 +75,13 @@ class RuleFileSpec(BaseModel):
     fold_diacritics: bool = Field(
         default=False, description="Phrases also match typed without diacritics (Vietnamese 'viec nhe luong cao')."
     )
+    scripts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Unicode scripts (Hangul, Han, Thai...); when given, the file's rules run only on texts that contain "
+            "a character of one of them, so Korean patterns cost nothing on an English ad."
+        ),
+    )
     rules: list[RuleSpec]
 
 
@@ -94,6 +101,7 @@ class Rule:
     spacing_insensitive: bool
     fold_diacritics: bool
     source_file: str
+    script_gate: Optional[regex.Pattern]  # the file's `scripts` as one character class, or None
     unless_preceded_by: tuple[str, ...]
     unless_followed_by: tuple[str, ...]
     examples: tuple[str, ...]
@@ -173,6 +181,12 @@ def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
     except ValidationError as exc:
         raise RuleFileError(f"{path}: {_first_error(exc)}") from exc
 
+    script_gate = None
+    if spec.scripts:
+        try:
+            script_gate = regex.compile("[" + "".join(f"\\p{{Script={name}}}" for name in spec.scripts) + "]")
+        except regex.error as exc:
+            raise RuleFileError(f"{path}: unknown script in {spec.scripts}: {exc}") from exc
     rules = []
     for r in spec.rules:
         if r.category not in categories:
@@ -203,6 +217,7 @@ def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
                 spacing_insensitive=spec.spacing_insensitive,
                 fold_diacritics=spec.fold_diacritics,
                 source_file=path.name,
+                script_gate=script_gate,
                 unless_preceded_by=tuple(r.unless_preceded_by),
                 unless_followed_by=tuple(r.unless_followed_by),
                 examples=tuple(r.examples),
