@@ -123,6 +123,7 @@ def serve(
             log_level=settings.log_level,
             access_log=settings.access_log,
             timeout_graceful_shutdown=30,
+            timeout_worker_healthcheck=settings.worker_healthcheck_timeout,
         )
     finally:
         if metrics_dir is not None:

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    worker_healthcheck_timeout: int = Field(default=60, ge=1, description="Seconds a new worker may take to load the model before uvicorn gives up on it (also its health-ping timeout).")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = False
     metrics_dir: Optional[Path] = Field(default=None, description="Prometheus multiprocess directory (set by `lurescan serve` when workers > 1).")
