@@ -220,7 +220,9 @@ class _PhraseScanner:
 class RedFlagEngine:
     """Compiled rules; thread-safe to share (matching keeps no state)."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, prefilter: bool = True) -> None:
+        """`prefilter=False` runs every pattern on every text, as written (the
+        reference the tests compare the fast path against)."""
         self.ruleset = ruleset
         self.rules = ruleset.rules
         # One automaton per view of the text and per script gate: a small
@@ -253,11 +255,11 @@ class RedFlagEngine:
         triggers: dict[str, set[int]] = {}
         for i, rule in enumerate(self.rules):
             for pattern in rule.patterns:
-                pieces = split_leading_alternation(pattern.pattern)
+                pieces = split_leading_alternation(pattern.pattern) if prefilter else None
                 for piece in [regex.compile(p, pattern.flags) for p in pieces] if pieces else [pattern]:
                     k = len(self._patterns)
                     self._patterns.append((i, piece))
-                    words = required_literals(piece.pattern)
+                    words = required_literals(piece.pattern) if prefilter else None
                     if words is None:
                         self._always.append(k)
                     for word in words or ():

@@ -5,7 +5,7 @@ One lure alone is weak evidence ("accommodation provided" in a hotel's ad,
 presence, count and severity, the vector carries every pair of risk
 categories and the number of distinct risk categories, and the mitigating
 categories (licences, official programmes, company identity) that weigh
-against them. The layout depends only on `categories.yaml`, not on the rules,
+against them, and whether the ad's lures are all weak (low severity). The layout depends only on `categories.yaml`, not on the rules,
 so rules can be added without breaking a trained model.
 """
 
@@ -36,6 +36,7 @@ class RedFlagFeatures:
         names += [f"rf:{c}" for c in self.mitigating]
         names += [f"rf:{a}&{b}" for a, b in self.pairs]
         names += ["rf:n_risk_categories", "rf:risk_severity_sum", "rf:risk_without_mitigation"]
+        names += ["rf:max_risk_severity", "rf:only_weak_risk", "rf:n_mitigating_categories"]
         return names
 
     def vector(self, matches: Iterable[RedFlagMatch]) -> np.ndarray:
@@ -61,11 +62,17 @@ class RedFlagFeatures:
         per_category = np.stack([present, np.log1p(count), severity], axis=1).ravel()
         pair_values = np.array([present[self._risk_index[a]] * present[self._risk_index[b]] for a, b in self.pairs])
         n_present = present.sum()
+        max_severity = float(severity.max()) if n_risk else 0.0
         summary = np.array(
             [
                 n_present / n_risk,
                 float(severity.sum()) / n_risk,
                 float(n_present >= 2 and mitigating.sum() == 0),
+                max_severity,
+                # Only low-severity lures ("accommodation provided", "WhatsApp us"):
+                # weak evidence on their own, whatever their number.
+                float(n_present > 0 and max_severity <= SEVERITY_LEVELS["low"] / 3.0),
+                float(mitigating.sum()) / max(len(self.mitigating), 1),
             ]
         )
         return np.concatenate([per_category, mitigating, pair_values, summary])

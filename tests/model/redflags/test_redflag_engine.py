@@ -1,0 +1,168 @@
+"""The engine's fast paths (literal prefilters, split alternations, script
+gates, spaceless and diacritic-free views) find what the rules say, with spans
+in the caller's text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from redflag_fixtures import FIXTURE_ADS, listing_of
+
+from lurescan.model.listing import JobListing
+from lurescan.model.redflags.engine import RedFlagEngine, default_engine, fold_diacritics, risk_reasons
+from lurescan.model.redflags.prefilter import required_literals, split_leading_alternation
+from lurescan.model.redflags.rules import load_ruleset
+from lurescan.model.textnorm import normalize
+
+CORPUS_DIR = Path(__file__).resolve().parents[3] / "data" / "corpus"
+
+
+def _test_texts() -> list[str]:
+    """Rule examples and counter-examples, fixture ads, and the project corpus when present."""
+    texts = []
+    for rule in default_engine().rules:
+        texts += list(rule.examples) + list(rule.counter_examples)
+    for ad in FIXTURE_ADS:
+        texts += [value for value in ad["listing"].values() if isinstance(value, str)]
+    for path in sorted(CORPUS_DIR.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line).get("text") or "")
+    return [normalize(t).text for t in texts if t]
+
+
+def test_prefilter_never_loses_a_match() -> None:
+    """Every hit of the plain engine (every pattern on every text, as written)
+    is found, or contained in a longer hit of the same rule, by the fast one."""
+    fast = default_engine()
+    reference = RedFlagEngine(load_ruleset(), prefilter=False)
+    for text in _test_texts():
+        fast_hits = [(rule.id, start, end) for rule, start, end in fast.match_text(text)]
+        for rule, start, end in reference.match_text(text):
+            assert any(
+                rid == rule.id and s <= start and end <= e for rid, s, e in fast_hits
+            ), f"{rule.id} lost {text[start:end]!r} in {text[:80]!r}"
+
+
+@pytest.mark.parametrize(
+    "pattern, words",
+    [
+        (r"(?:salary|pay)\s*:?\s*\$\d+", {"salary", "pay"}),
+        (r"\bluong cung\s*\d+", {"luong cung"}),
+        (r"(?:month|mo\b)", {"mo"}),  # the parser factors the common prefix
+        (r"(?:a|b)x", None),  # single letters are not worth a lookup
+        (r"\d+\s*(?:usd|\$)", {"usd", "$"}),  # '$' is a rare symbol, worth a lookup on its own
+        (r"[\w.+-]+@example\.com", {"@example.com"}),
+        (r"(?:foo)?bar", {"bar"}),
+        (r"(?:foo)?\d+", None),
+        (r"\p{Han}+工资", None),  # regex-only syntax: no prefilter, the pattern always runs
+        (r"(?-i:[A-Z])\w+ Street", {" street"}),
+    ],
+)
+def test_required_literals(pattern, words) -> None:
+    found = required_literals(pattern)
+    assert found == (frozenset(words) if words is not None else None)
+
+
+@pytest.mark.parametrize(
+    "pattern, pieces",
+    [
+        (r"(?:a|b)c", ["(?:a)c", "(?:b)c"]),
+        (r"(?<![\w])(?:zalo|wa(?=\d))\s*\d+", [r"(?<![\w])(?:zalo)\s*\d+", r"(?<![\w])(?:wa(?=\d))\s*\d+"]),
+        (r"\b(?:x[|)]|y\))z", [r"\b(?:x[|)])z", r"\b(?:y\))z"]),
+        (r"(?:a|b)?c", None),
+        (r"(?:a|b)+c", None),
+        (r"a(?:b|c)", None),
+        (r"(?:ab)c", None),
+    ],
+)
+def test_split_leading_alternation(pattern, pieces) -> None:
+    assert split_leading_alternation(pattern) == pieces
+
+
+def test_script_gates_skip_rules_of_absent_scripts() -> None:
+    engine = default_engine()
+    text = "Customer service in Phnom Penh, salary $1,500/month, free accommodation, Telegram @hr_job"
+    gated = {r.source_file for r in engine.rules if r.script_gate is not None}
+    assert gated == {"ko.yaml", "zh.yaml", "ja.yaml", "th.yaml", "km.yaml", "my.yaml"}
+    assert not [r.id for r, _s, _e in engine.match_text(text) if r.source_file in gated]
+    assert engine.match_text(text), "the Latin rules still match"
+
+
+def test_fold_diacritics_keeps_length_and_only_folds_latin() -> None:
+    for text in ["Việc nhẹ lương cao ĐI CAMPUCHIA", "ค่ะ ខ្មែរ 한국", "e\u0301 plain"]:
+        assert len(fold_diacritics(text)) == len(text)
+    assert fold_diacritics("Việc nhẹ lương cao, đặt cọc") == "Viec nhe luong cao, dat coc"
+    assert fold_diacritics("ค่ะ") == "ค่ะ"
+
+
+@pytest.mark.parametrize(
+    "raw, rule_id, expected",
+    [
+        # Half-typed Vietnamese: some diacritics, not all.
+        ("viec nhẹ luong cao", "vi.pay.easy_high", "viec nhẹ luong cao"),
+        # Korean with spaces added inside a phrase.
+        ("숙 식 제 공", "ko.travel.room_board", "숙 식 제 공"),
+        # Khmer with zero-width spaces between words.
+        ("កុំ\u200bប្រាប់\u200bគ្រួសារ", "km.secret.hide", "កុំ\u200bប្រាប់\u200bគ្រួសារ"),
+        # Thai without spaces; SARA AM changes under NFKC but the span is the raw one.
+        ("งานสบายรายได้ดีทำงานที่ปอยเปต", "th.dest.compound_hub", "ปอยเปต"),
+        # Full-width Latin and digits.
+        ("Ｓａｌａｒｙ ＄２，５００／ｍｏｎｔｈ", "en.pay.high_monthly_usd", "＄２，５００／ｍｏｎｔｈ"),
+        # Khmer digits read as numbers by patterns.
+        ("ប្រាក់ខែ ១៨០០០បាត", "km.pay.high_monthly", "១៨០០០បាត"),
+        # HTML: entity and tags inside the span.
+        ("<p>Free&nbsp;air ticket</p>", "en.travel.flights_visa_paid", "Free&nbsp;air ticket"),
+    ],
+)
+def test_spans_are_raw_slices(raw, rule_id, expected) -> None:
+    matches = [m for m in default_engine().match_field("text", normalize(raw)) if m.rule_id == rule_id]
+    assert matches, f"{rule_id} not found in {raw!r}"
+    assert matches[0].text == expected == raw[matches[0].start : matches[0].end]
+
+
+@pytest.mark.parametrize(
+    "text, rule_id",
+    [
+        ("No placement fee", "en.fees.deposit_fee"),
+        ("We never charge applicants: no processing fee", "en.fees.deposit_fee"),
+        ("WALANG PLACEMENT FEE", "en.fees.deposit_fee"),
+        ("Placement fee is waived", "en.fees.deposit_fee"),
+        ("기숙사 제공 (보증금 없음)", "ko.fees.deposit"),
+        ("登録料・紹介料は一切かかりません", "ja.fees.deposit"),
+        ("Không thu phí hồ sơ", "vi.fees.deposit"),
+        ("khong thu phi ho so", "vi.fees.deposit"),
+        ("ไม่เก็บค่าสมัคร", "th.fees.deposit"),
+        ("雇主不得扣護照", "zh.docs.passport_held"),
+    ],
+)
+def test_negation_cues_cancel_a_hit(text, rule_id) -> None:
+    assert rule_id not in {r.id for r, _s, _e in default_engine().match_text(normalize(text).text)}
+
+
+def test_match_listing_reuses_normalised_fields_and_orders_reasons() -> None:
+    engine = default_engine()
+    listing = JobListing(title="Urgent hiring", text="Keep this confidential. Free accommodation.")
+    normalized = {"text": normalize(listing.text)}
+    matches = engine.match_listing(listing, normalized=normalized)
+    assert {m.field for m in matches} == {"title", "text"}
+    reasons = risk_reasons(matches)
+    assert reasons[0]["severity"] == "high" and reasons[0]["category"] == "secrecy"
+    assert [r["severity"] for r in reasons] == sorted((r["severity"] for r in reasons), key=["high", "medium", "low"].index)
+
+
+def test_engine_on_empty_and_odd_texts() -> None:
+    engine = default_engine()
+    for text in ["", " ", "\u200b", "😀" * 50, "a" * 5000, "월", "฿", "@"]:
+        assert isinstance(engine.match_text(text), list)
+
+
+def test_fixture_ads_match_the_same_with_prefilter_off() -> None:
+    """Same categories per ad whichever path runs (a cheap end-to-end check)."""
+    fast = default_engine()
+    reference = RedFlagEngine(load_ruleset(), prefilter=False)
+    for ad in FIXTURE_ADS:
+        listing = listing_of(ad)
+        assert {m.category for m in fast.match_listing(listing)} == {m.category for m in reference.match_listing(listing)}, ad["name"]
