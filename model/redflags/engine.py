@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 import ahocorasick
 import numpy as np
@@ -196,6 +196,10 @@ class _ContextCues:
         return False
 
 
+# Above this many different first characters, a phrase automaton scans UTF-8 bytes.
+_MAX_CHAR_FANOUT = 64
+
+
 @dataclass
 class _PhraseScanner:
     """One Aho-Corasick automaton over one view of the text: as written or
@@ -208,13 +212,30 @@ class _PhraseScanner:
     automaton: ahocorasick.Automaton = None
     # Skip texts with no character of a spaceless script (when every key has one).
     needs_script: bool = False
+    # Scan UTF-8 bytes instead of characters: pyahocorasick walks a node's
+    # children one by one, and Chinese or Korean phrases start with hundreds
+    # of different characters but only a few different bytes.
+    utf8: bool = False
 
     def build(self) -> None:
+        self.utf8 = len({key[0] for key in self.keys}) > _MAX_CHAR_FANOUT
         self.automaton = ahocorasick.Automaton()
         for key, indices in self.keys.items():
-            self.automaton.add_word(key, (len(key), tuple(sorted(indices))))
+            word = key.encode("utf-8").decode("latin-1") if self.utf8 else key
+            self.automaton.add_word(word, (len(word), tuple(sorted(indices))))
         self.automaton.make_automaton()
         self.needs_script = self.spaceless and all(_SPACELESS_SCRIPTS.search(k) for k in self.keys)
+
+    def hits(self, scanned: str) -> Iterator[tuple[int, int, tuple[int, ...]]]:
+        """(start, end, rule indices) of every phrase in `scanned`, in its character offsets."""
+        if not self.utf8:
+            for end_index, (length, indices) in self.automaton.iter(scanned):
+                yield end_index - length + 1, end_index + 1, indices
+            return
+        encoded = scanned.encode("utf-8")
+        char_of_byte = np.cumsum((np.frombuffer(encoded, dtype=np.uint8) & 0xC0) != 0x80) - 1
+        for end_index, (length, indices) in self.automaton.iter(encoded.decode("latin-1")):
+            yield int(char_of_byte[end_index - length + 1]), int(char_of_byte[end_index]) + 1, indices
 
 
 class RedFlagEngine:
@@ -297,8 +318,7 @@ class RedFlagEngine:
                 base = fold_diacritics(lowered) if scanner.folded else lowered
                 views[view] = _without_spaces(base) if scanner.spaceless else (base, None)
             scanned, positions = views[view]
-            for end_index, (length, indices) in scanner.automaton.iter(scanned):
-                start, end = end_index - length + 1, end_index + 1
+            for start, end, indices in scanner.hits(scanned):
                 if positions is not None:
                     start, end = int(positions[start]), int(positions[end - 1]) + 1
                 for i in indices:

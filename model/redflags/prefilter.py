@@ -44,10 +44,13 @@ def _sequence_literals(items) -> Optional[frozenset[str]]:
     whichever is most selective (longest shortest word)."""
     best: Optional[frozenset[str]] = None
 
+    def rank(words: frozenset[str]) -> tuple[bool, int]:
+        return all(_worth_a_lookup(w) for w in words), min(map(len, words))
+
     def consider(candidate: Optional[frozenset[str]]) -> None:
         nonlocal best
         if candidate and len(candidate) <= MAX_LITERALS:
-            if best is None or min(map(len, candidate)) > min(map(len, best)):
+            if best is None or rank(candidate) > rank(best):
                 best = candidate
 
     run: list[str] = []
@@ -96,15 +99,15 @@ def required_literals(pattern: str) -> Optional[frozenset[str]]:
     if not words:
         return None
     words = frozenset(w.lower() for w in words)
-    if any(len(w) < MIN_LITERAL_LENGTH and not _rare_symbol(w) for w in words):
-        return None
-    return words
+    return words if all(_worth_a_lookup(w) for w in words) else None
 
 
-def _rare_symbol(word: str) -> bool:
-    """A single character rare enough in ordinary text to be worth a lookup
-    ('@', '₱', '฿', 'ユ'), unlike a letter, digit, space or common punctuation."""
-    return len(word) == 1 and not (word.isascii() and (word.isalnum() or word in " .,:;-/()'\"!?")) and not word.isspace()
+def _worth_a_lookup(word: str) -> bool:
+    """Long enough, or a single character rare enough in ordinary text ('@',
+    '/', '₱', '฿', 'ユ'), unlike a letter, digit, space or common punctuation."""
+    if len(word) >= MIN_LITERAL_LENGTH:
+        return True
+    return not word.isspace() and not (word.isascii() and (word.isalnum() or word in " .,:;-()'\"!?"))
 
 
 def _group_end(src: str, start: int) -> int:
