@@ -13,12 +13,23 @@ transformers. Batch and sequence axes stay dynamic.
 
 Whether int8 ships is decided by `choose_variant` on validation PR-AUC
 (`lurescan finetune` does this; the manifest records the decision).
+
+A checkpoint fine-tuned elsewhere (a GPU cluster with other library
+versions) is exported where it will be served with
+
+    python -m lurescan.training.export_onnx --model_dir RUN/model --out DIR --data FILE...
+
+which reads `RUN/training.json` (written by `lurescan finetune`), checks that
+the data gives the split the model was trained on, and writes the bundle
+exactly as `lurescan finetune` would.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import logging
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +119,9 @@ def optimize(in_path: Path, out_path: Path, model_dir: Path) -> tuple[bool, dict
     )
     optimized.save_model_to_file(str(out_path))
     stats = {k: int(v) for k, v in optimized.get_fused_operator_statistics().items() if v}
+    if not stats.get("Attention") and not stats.get("MultiHeadAttention"):
+        # Seen with torch 2.11 + transformers 5.17: the graph works but CPU scoring is slower.
+        log.warning("%s: attention did not fuse in the ONNX Runtime optimiser (library versions?); export where you serve", model_dir)
     return True, stats
 
 
@@ -144,3 +158,56 @@ def choose_variant(fp32_pr_auc: float, int8_pr_auc: Optional[float], tolerance: 
     if int8_pr_auc is None:
         return "fp32"
     return "int8" if fp32_pr_auc - int8_pr_auc <= tolerance else "fp32"
+
+
+@dataclass
+class ReexportArgs:
+    """Arguments of `python -m lurescan.training.export_onnx` (the data arguments are `DataArgs`)."""
+
+    model_dir: str  # a fine-tuned checkpoint: RUN/model of `lurescan finetune`
+    out: str  # the bundle directory to write
+    training_record: Optional[str] = None  # default: MODEL_DIR/../training.json
+    model_version: Optional[str] = None
+    description: str = ""
+    progress: bool = True
+
+
+def main(args: ReexportArgs, data, export) -> dict:
+    """Checkpoint -> bundle: the second half of `lurescan finetune`, for a model trained elsewhere."""
+    from lurescan.model.features import prepare_many
+
+    from .data import frame_to_listings
+    from .finetune import FinetuneArgs, ModelArgs, write_transformer_bundle
+    from .train import prepare_splits
+
+    started = time.time()
+    model_dir = Path(args.model_dir)
+    record_path = Path(args.training_record) if args.training_record else model_dir.parent / "training.json"
+    if not record_path.is_file():
+        raise ValueError(f"{record_path}: no training record (written by lurescan finetune next to RUN/model); pass --training_record")
+    record = json.loads(record_path.read_text())
+    params = record.get("params", {})
+    model = ModelArgs(
+        base_model=record.get("base_model", {}).get("name"),
+        max_length=int(params.get("model.max_length", 128)),
+        header_share=float(params.get("model.header_share", 0.5)),
+        tail_share=float(params.get("model.tail_share", 0.25)),
+    )
+    splits = prepare_splits(data, args.progress)
+    assignment = splits[3].as_dict().get("assignment_sha256")
+    if record.get("split_assignment_sha256") and record["split_assignment_sha256"] != assignment:
+        raise ValueError(f"{record_path}: the model was trained on another split than this data gives; pass the training run's --data and split seed")
+    val = splits[5]
+    finetune_args = FinetuneArgs(out=args.out, data=data, model=model, export=export, model_version=args.model_version, description=args.description, progress=args.progress)
+    return write_transformer_bundle(finetune_args, model_dir, splits, prepare_many(frame_to_listings(val)), record, started)
+
+
+if __name__ == "__main__":  # pragma: no cover - thin argument parsing
+    from transformers import HfArgumentParser
+
+    from .finetune import ExportArgs
+    from .train import DataArgs
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    reexport, data_args, export_args = HfArgumentParser((ReexportArgs, DataArgs, ExportArgs)).parse_args_into_dataclasses()
+    main(reexport, data_args, export_args)

@@ -248,7 +248,10 @@ def _card_sections(manifest: dict) -> str:
 - Input: `[CLS] header [SEP] body [SEP]`, at most {manifest['input']['max_length']} tokens. Header: {", ".join(HEADER_FIELDS)} (named, in
   that order); body: {", ".join(BODY_FIELDS)}. URLs, e-mails and phone numbers masked. Over-long bodies keep their head
   and their last {int(manifest['input']['tail_share'] * 100)}% (contact instructions sit at the end);
-  {manifest['input']['truncated_share_train']:.0%} of training listings were truncated.
+  {"" if manifest['input'].get('truncated_share_train') is None else f"{manifest['input']['truncated_share_train']:.0%} of training listings were truncated."}
+- Trained on `{manifest['params'].get('device', '?')}` ({manifest['params'].get('world_size', 1)} process(es)) in {manifest.get('training_seconds', '?')} s,
+  {manifest['params'].get('training.epochs')} epochs at most, batch {manifest['params'].get('training.batch_size')}, learning rate {manifest['params'].get('training.learning_rate')};
+  training libraries: {", ".join(f"{k} {v}" for k, v in manifest.get('training_libraries', {}).items() if k in ("torch", "transformers", "accelerate"))}.
 - Served as ONNX **{onnx['variant']}** (validation PR-AUC fp32 {onnx['variants']['fp32']['validation_pr_auc']},
   int8 {(onnx['variants'].get('int8') or {}).get('validation_pr_auc', '–')}; int8 ships when it loses at most {onnx['int8_tolerance']}).
   Probabilities: Platt scaling of the logit margin, fitted on the validation split.
@@ -330,6 +333,7 @@ def main(args: FinetuneArgs) -> dict:
         report_to="none",
         disable_tqdm=not args.progress,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
     )
     weights = class_weights(y_train, t.class_weighting)
     trainer = Trainer(
@@ -356,6 +360,51 @@ def main(args: FinetuneArgs) -> dict:
     if not trainer.is_world_process_zero():
         return {}
     tokenizer.save_pretrained(str(model_dir))
+    record = {
+        "base_model": {
+            "name": m.base_model or DEFAULT_BASE_MODEL,
+            "resolved": base_path,
+            **({"weights_sha256": MINILM.weights_sha256} if m.base_model is None or base_path.endswith(MINILM.weights_sha256[:12]) else {}),
+        },
+        "params": {
+            **{f"model.{k}": v for k, v in asdict(m).items()},
+            **{f"training.{k}": v for k, v in asdict(t).items()},
+            "class_weights": weights,
+            "n_train": len(train),
+            "world_size": training_args.world_size,
+            "device": str(training_args.device),
+            "torch_threads": torch.get_num_threads(),
+        },
+        "truncated_share_train": round(truncated_share, 4),
+        "split_assignment_sha256": split.as_dict().get("assignment_sha256"),
+        "epoch_metrics": epoch_history(trainer.state.log_history),
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "training_seconds": round(train_seconds, 1),
+        "train_samples_per_second": train_result.metrics.get("train_samples_per_second"),
+        "libraries": transformer_library_versions(),
+    }
+    (run_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    splits = (data, files, dedup, split, train, val, test)
+    return write_transformer_bundle(args, model_dir, splits, val_prepared, record, started)
+
+
+def write_transformer_bundle(args: FinetuneArgs, model_dir: Path, splits: tuple, val_prepared: list, record: dict, started: float) -> dict:
+    """Fine-tuned checkpoint -> ONNX (fp32, int8) -> variant, calibration, threshold on validation -> test -> bundle.
+
+    Shared by `main` (right after training) and `export_onnx.main` (a
+    checkpoint trained elsewhere, e.g. on a GPU cluster, exported where the
+    bundle will be served). `record` describes the training run.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    m, x = args.model, args.export
+    data, files, dedup, split, train, val, test = splits
+    out = Path(args.out)
+    run_dir = Path(str(out) + ".run")
+    engine = default_engine()
+    y_val = val["label"].to_numpy()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    encoder = ListingEncoder(tokenizer.backend_tokenizer, max_length=m.max_length, header_share=m.header_share, tail_share=m.tail_share)
 
     # Export, then decide fp32 or int8 on validation PR-AUC scored by the serving code itself.
     exported = export_for_serving(model_dir, run_dir / "onnx", opset=x.opset, quantize=x.quantize)
@@ -376,7 +425,8 @@ def main(args: FinetuneArgs) -> dict:
     variant = choose_variant(
         variant_info["fp32"]["validation_pr_auc"], variant_info.get("int8", {}).get("validation_pr_auc"), x.int8_tolerance
     )
-    reference = torch_margins(trainer.model, encoder, val_prepared[:64], pad_id)
+    reference_model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    reference = torch_margins(reference_model, encoder, val_prepared[:64], pad_id)
     onnx_gap = float(np.max(np.abs(platt(reference, None) - platt(val_margins["fp32"][:64], None))))
     if onnx_gap > 1e-3:
         log.warning("ONNX fp32 and PyTorch probabilities differ by up to %.2g on validation listings", onnx_gap)
@@ -389,14 +439,13 @@ def main(args: FinetuneArgs) -> dict:
         metrics["test"] = evaluate_split(test, test_probs, threshold.threshold)
 
     created = datetime.now(timezone.utc)
-    history = epoch_history(trainer.state.log_history)
     manifest = {
         "kind": "transformer",
         "model_version": args.model_version or f"transformer-{created:%Y%m%d-%H%M%S}",
         "created_at": created.isoformat(timespec="seconds"),
         "lurescan_version": __version__,
         "description": args.description
-        or f"{m.base_model or DEFAULT_BASE_MODEL} fine-tuned for sequence classification (class-weighted cross-entropy, "
+        or f"{record['base_model']['name']} fine-tuned for sequence classification (class-weighted cross-entropy, "
         "model selection on validation PR-AUC), exported to ONNX, Platt-calibrated on validation.",
         "threshold": threshold.as_dict(),
         "calibration": calibration,
@@ -405,17 +454,13 @@ def main(args: FinetuneArgs) -> dict:
         "languages": sorted(data["lang"].dropna().unique().tolist()),
         "dedup": dedup.as_dict(),
         "split": split.as_dict(),
-        "base_model": {
-            "name": m.base_model or DEFAULT_BASE_MODEL,
-            "resolved": base_path,
-            **({"weights_sha256": MINILM.weights_sha256} if m.base_model is None or base_path.endswith(MINILM.weights_sha256[:12]) else {}),
-        },
+        "base_model": record["base_model"],
         "input": {
             **encoder.params(),
             "pad_id": pad_id,
             "input_names": exported.input_names,
             "max_chars": 6000,
-            "truncated_share_train": round(truncated_share, 4),
+            "truncated_share_train": record.get("truncated_share_train"),
         },
         "onnx": {
             "variant": variant,
@@ -426,28 +471,19 @@ def main(args: FinetuneArgs) -> dict:
             "fp32_vs_pytorch_max_abs_prob_diff": onnx_gap,
             "variants": variant_info,
         },
-        "params": {
-            **{f"model.{k}": v for k, v in asdict(m).items()},
-            **{f"training.{k}": v for k, v in asdict(t).items()},
-            "class_weights": weights,
-            "n_train": len(train),
-            "n_validation": len(val),
-            "n_test": len(test),
-            "world_size": training_args.world_size,
-            "device": str(training_args.device),
-            "torch_threads": torch.get_num_threads(),
-        },
-        "epoch_metrics": history,
-        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "params": {**record["params"], "n_validation": len(val), "n_test": len(test)},
+        "epoch_metrics": record["epoch_metrics"],
+        "best_checkpoint": record.get("best_checkpoint"),
+        "training_libraries": record.get("libraries", {}),
         "libraries": transformer_library_versions(),
-        "training_seconds": round(train_seconds, 1),
-        "train_samples_per_second": train_result.metrics.get("train_samples_per_second"),
+        "training_seconds": record.get("training_seconds"),
+        "train_samples_per_second": record.get("train_samples_per_second"),
         "total_seconds": round(time.time() - started, 1),
     }
     files_out = {"model.onnx": variants[variant], "tokenizer.json": encoder.tokenizer.to_str().encode("utf-8")}
     bundle = write_bundle(out, manifest, files_out, render_card(manifest, _card_sections(manifest)))
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "metrics.json").write_text(json.dumps({"metrics": metrics, "onnx": manifest["onnx"], "epochs": history}, indent=2) + "\n")
+    (run_dir / "metrics.json").write_text(json.dumps({"metrics": metrics, "onnx": manifest["onnx"], "epochs": record["epoch_metrics"]}, indent=2) + "\n")
     data[["id", "source", "lang", "label", "group", "split"]].to_csv(run_dir / "split.csv", index=False)
     print(format_table({"validation": metrics["validation"]["overall"], **({"test": metrics["test"]["overall"]} if "test" in metrics else {})}))
     if "test" in metrics:
@@ -455,6 +491,6 @@ def main(args: FinetuneArgs) -> dict:
     print(
         f"\nbundle: {bundle}  ONNX {variant} (validation PR-AUC fp32 {variant_info['fp32']['validation_pr_auc']}"
         f"{', int8 ' + str(variant_info['int8']['validation_pr_auc']) if 'int8' in variant_info else ''})  "
-        f"threshold {threshold.threshold:.4f}  trained in {train_seconds:.0f}s  run files: {run_dir}"
+        f"threshold {threshold.threshold:.4f}  trained in {record.get('training_seconds')}s  run files: {run_dir}"
     )
     return manifest

@@ -119,3 +119,20 @@ def test_cli_finetune_refuses_a_file_as_base_model(tmp_path, synthetic_csv):
     assert result.exit_code == 1
     assert "is a file" in result.output
     assert not (tmp_path / "b").exists()
+
+
+def test_reexport_from_a_checkpoint_rebuilds_the_bundle(finetuned, synthetic_csv, tmp_path):
+    """A checkpoint trained elsewhere (a GPU cluster) is exported where it is served."""
+    from lurescan.training.export_onnx import ReexportArgs
+    from lurescan.training.export_onnx import main as reexport_main
+    from lurescan.training.finetune import ExportArgs
+    from lurescan.training.train import DataArgs
+
+    out, _, trained = finetuned
+    run = Path(str(out) + ".run")
+    manifest = reexport_main(ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "re"), progress=False), DataArgs(data=[str(synthetic_csv)]), ExportArgs())
+    assert manifest["split"]["assignment_sha256"] == trained["split"]["assignment_sha256"]
+    assert manifest["epoch_metrics"] == trained["epoch_metrics"] and manifest["input"]["max_length"] == 48
+    assert load_scorer(tmp_path / "re").predict_proba([{"text": "free flight"}]).shape == (1,)
+    with pytest.raises(ValueError, match="another split"):
+        reexport_main(ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "x"), progress=False), DataArgs(data=[str(synthetic_csv)], split_seed=7), ExportArgs())
