@@ -142,7 +142,13 @@ def _drop_nested(hits: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return kept
 
 
-_CLAUSE_END = regex.compile(r"[。．！？!?\n，,、;；:：។៕။၊]")
+# Where a negation stops reaching: the end of a sentence or clause. Before a
+# hit, the enumeration comma "、" does not stop it ("不收取押金、保证金" negates
+# both); a plain comma does ("No experience needed, tourist visa first").
+_CLAUSE_BEFORE = regex.compile(r"[。．！？!?\n，,;；។៕။၊]")
+_CLAUSE_AFTER = regex.compile(r"[。．！？!?\n，,、;；។៕။၊]")
+# How far a negation may sit from the hit, in characters.
+_CUE_REACH = 48
 
 
 def _cue_key(cue: str, rule: Rule) -> str:
@@ -154,7 +160,10 @@ def _cue_key(cue: str, rule: Rule) -> str:
 
 @dataclass(frozen=True)
 class _ContextCues:
-    """Negations around a hit that cancel it ("no placement fee", "보증금 없음").
+    """Negations around a hit that cancel it ("we never charge a placement fee",
+    "보증금 없음"): a cue earlier in the hit's clause (a short one, like "no"
+    or "不", only right before it), or, after the hit, one that follows it
+    directly (or closes the clause, in scripts without spaces).
 
     Only the few hits of rules that have cues are checked, so the scan cost
     does not change.
@@ -165,34 +174,48 @@ class _ContextCues:
     spaceless: bool
     folded: bool
     word_boundaries: bool
-    window: int
 
     @classmethod
     def of(cls, rule: Rule) -> "_ContextCues":
         before = tuple(_cue_key(c, rule) for c in rule.unless_preceded_by)
         after = tuple(_cue_key(c, rule) for c in rule.unless_followed_by)
-        window = 2 * max(len(c) for c in before + after) + (24 if rule.spacing_insensitive else 4)
-        return cls(before, after, rule.spacing_insensitive, rule.fold_diacritics, rule.word_boundaries, window)
+        return cls(before, after, rule.spacing_insensitive, rule.fold_diacritics, rule.word_boundaries)
 
     def _view(self, text: str) -> str:
         text = fold_diacritics(text) if self.folded else text
         return _SPACELESS_DROP.sub("", text) if self.spaceless else " ".join(text.split())
 
+    def _has_word(self, text: str, cue: str) -> bool:
+        """`cue` in `text`, as whole words where the rule needs word boundaries."""
+        at = text.find(cue)
+        while at != -1:
+            end = at + len(cue)
+            if self.spaceless or not self.word_boundaries or (
+                (at == 0 or not _is_word_char(text[at - 1])) and (end == len(text) or not _is_word_char(text[end]))
+            ):
+                return True
+            at = text.find(cue, at + 1)
+        return False
+
     def vetoes(self, lowered: str, start: int, end: int) -> bool:
-        """True when a cue sits right before or after the hit (spaces aside)."""
-        left = self._view(lowered[max(0, start - self.window) : start])
-        right = self._view(lowered[end : end + self.window])
-        bounded = self.word_boundaries and not self.spaceless
-        for cue in self.before:
-            if left.endswith(cue) and not (bounded and len(left) > len(cue) and _is_word_char(left[-len(cue) - 1])):
-                return True
-        if self.spaceless:
-            # Without spaces the negation may close the clause ("登録料・紹介料は一切かかりません").
-            clause = _CLAUSE_END.split(right, maxsplit=1)[0]
-            return any(cue in clause for cue in self.after)
-        for cue in self.after:
-            if right.startswith(cue) and not (bounded and len(right) > len(cue) and _is_word_char(right[len(cue)])):
-                return True
+        """True when a negation cue governs the hit."""
+        if self.before:
+            clause = _CLAUSE_BEFORE.split(lowered[max(0, start - _CUE_REACH) : start])[-1]
+            left = self._view(clause)
+            for cue in self.before:
+                if len(cue) <= (1 if self.spaceless else 3):
+                    # A short cue ("no", "ko", "不") negates only what follows it directly.
+                    if left.endswith(cue) and self._has_word(left[-len(cue) - 1 :], cue):
+                        return True
+                elif self._has_word(left, cue):
+                    return True
+        if self.after:
+            clause = _CLAUSE_AFTER.split(lowered[end : end + _CUE_REACH], maxsplit=1)[0]
+            right = self._view(clause).lstrip(" :：-–")  # "Placement fee: none", "保証金：なし"
+            if self.spaceless:
+                # Without spaces the negation may close the clause ("登録料・紹介料は一切かかりません").
+                return any(cue in right for cue in self.after)
+            return any(right.startswith(cue) and self._has_word(right[: len(cue) + 1], cue) for cue in self.after)
         return False
 
 

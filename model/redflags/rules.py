@@ -43,7 +43,10 @@ class RuleSpec(BaseModel):
     patterns: list[str] = Field(default_factory=list)
     unless_preceded_by: list[str] = Field(
         default_factory=list,
-        description="Drop a hit whose preceding text ends with one of these (negations: 'no', '无', 'không').",
+        description=(
+            "Drop a hit when one of these (negations: 'never', '不收取', 'không thu') occurs earlier in the same "
+            "clause, within a few words; a short one ('no', '无') only when it comes right before the hit."
+        ),
     )
     unless_followed_by: list[str] = Field(
         default_factory=list,
