@@ -1,9 +1,12 @@
 """Match red-flag rules against a listing and report spans in the caller's text.
 
-Phrases from every rule file go into one Aho-Corasick automaton, so a listing
-is scanned once whatever the number of phrases; only the few regex patterns
-(amounts, handles, links) run one by one. Matching happens on the normalised
-text of each field and the spans are mapped back to the field as given.
+Phrases go into Aho-Corasick automata (one per view of the text: as written,
+without spaces for Korean/CJK/Thai/Khmer/Burmese, without diacritics for
+Vietnamese; and one per script, skipped when the script is absent), so a
+listing is scanned once whatever the number of phrases. Regex patterns
+(amounts, handles, links) run only when a word they cannot match without
+occurs (prefilter.py). Matching happens on the normalised text of each field
+and the spans are mapped back to the field as given.
 """
 
 from __future__ import annotations
@@ -291,9 +294,10 @@ class RedFlagEngine:
         for scanner in self._scanners:
             scanner.build()
         self._context_cues = {i: _ContextCues.of(r) for i, r in enumerate(self.rules) if r.unless_preceded_by or r.unless_followed_by}
-        # Patterns of a fold_diacritics file see the text without diacritics.
         # Patterns run only when one of their required words occurs (see
-        # prefilter.py); those without such words always run.
+        # prefilter.py); those without such words always run. Patterns of a
+        # fold_diacritics file see the text without diacritics, and every
+        # pattern sees ASCII digits (match_text).
         self._patterns: list[tuple[int, regex.Pattern]] = []
         self._always: list[int] = []
         triggers: dict[str, set[int]] = {}
