@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 from lurescan.model.listing import JobListing
 from lurescan.model.redflags.engine import default_engine
 
@@ -142,7 +141,7 @@ def main() -> None:
         for name in sources:
             subset = [listing for (source, _t), listing in zip(ads, listings) if source == name]
             if subset:
-                s, _wall, _ = time_best(lambda: [engine.match_listing(x) for x in subset], args.repeat)
+                s, _wall, _ = time_best(lambda subset=subset: [engine.match_listing(x) for x in subset], args.repeat)
                 per_source[name] = round(len(subset) / s, 1)
         figures["redflags_listings_per_s_by_source"] = per_source
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Iterable
 
 import numpy as np
 import regex
@@ -42,8 +42,7 @@ _CLUSTER_CONTINUES = regex.compile(
 )
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+    ["address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
 )
 _SKIP_CONTENT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 

@@ -12,9 +12,9 @@ and the spans are mapped back to the field as given.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Iterator, Optional
 
 import ahocorasick
 import numpy as np
@@ -179,7 +179,7 @@ class _ContextCues:
     word_boundaries: bool
 
     @classmethod
-    def of(cls, rule: Rule) -> "_ContextCues":
+    def of(cls, rule: Rule) -> _ContextCues:
         before = tuple(_cue_key(c, rule) for c in rule.unless_preceded_by)
         after = tuple(_cue_key(c, rule) for c in rule.unless_followed_by)
         return cls(before, after, rule.spacing_insensitive, rule.fold_diacritics, rule.word_boundaries)
@@ -234,7 +234,7 @@ class _PhraseScanner:
     spaceless: bool
     folded: bool
     keys: dict[str, set[int]]
-    gate: Optional[str] = None  # the rule files' script gate, if any
+    gate: str | None = None  # the rule files' script gate, if any
     automaton: ahocorasick.Automaton = None
     # Skip texts with no character of a spaceless script (when every key has one).
     needs_script: bool = False
@@ -276,7 +276,7 @@ class RedFlagEngine:
         # automaton per script keeps the root's fan-out small (pyahocorasick
         # walks a node's children linearly) and is skipped when its script
         # is absent.
-        scanners: dict[tuple[bool, bool, Optional[str]], _PhraseScanner] = {}
+        scanners: dict[tuple[bool, bool, str | None], _PhraseScanner] = {}
         for index, rule in enumerate(self.rules):
             gate = rule.script_gate.pattern if rule.script_gate else None
             scanner = scanners.setdefault(
@@ -330,8 +330,8 @@ class RedFlagEngine:
         # Patterns see ASCII digits whatever the script ("១៨០០០" reads "18000").
         pattern_text = text.translate(_DIGIT_TABLE) if _NATIVE_DIGIT.search(text) else text
         folded_text = fold_diacritics(pattern_text)
-        views: dict[tuple[bool, bool], tuple[str, Optional[np.ndarray]]] = {}
-        has_script: Optional[bool] = None
+        views: dict[tuple[bool, bool], tuple[str, np.ndarray | None]] = {}
+        has_script: bool | None = None
         for scanner in self._scanners:
             if scanner.gate in closed:
                 continue
@@ -384,11 +384,9 @@ class RedFlagEngine:
 
     @staticmethod
     def _at_word_bounds(text: str, start: int, end: int) -> bool:
-        if start > 0 and _is_word_char(text[start]) and _is_word_char(text[start - 1]):
-            return False
-        if end < len(text) and _is_word_char(text[end - 1]) and _is_word_char(text[end]):
-            return False
-        return True
+        inside_left = start > 0 and _is_word_char(text[start]) and _is_word_char(text[start - 1])
+        inside_right = end < len(text) and _is_word_char(text[end - 1]) and _is_word_char(text[end])
+        return not (inside_left or inside_right)
 
     def match_field(self, field: str, normalized: NormalizedText) -> list[RedFlagMatch]:
         out = []
@@ -409,7 +407,7 @@ class RedFlagEngine:
             )
         return out
 
-    def match_listing(self, listing: JobListing, normalized: Optional[dict[str, NormalizedText]] = None) -> list[RedFlagMatch]:
+    def match_listing(self, listing: JobListing, normalized: dict[str, NormalizedText] | None = None) -> list[RedFlagMatch]:
         """Every hit in every text field; `normalized` reuses already-normalised fields."""
         out: list[RedFlagMatch] = []
         for field, raw in listing.text_fields():

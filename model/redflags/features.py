@@ -11,8 +11,8 @@ so rules can be added without breaking a trained model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from itertools import combinations
-from typing import Iterable, Sequence
 
 import numpy as np
 

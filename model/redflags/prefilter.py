@@ -12,8 +12,6 @@ simply always runs: the prefilter only ever skips work, never a match.
 
 from __future__ import annotations
 
-from typing import Optional
-
 try:  # Python 3.11+
     from re import _constants as sre_constants
     from re import _parser as sre_parse
@@ -38,20 +36,19 @@ _ATOMIC_GROUP = getattr(sre_constants, "ATOMIC_GROUP", None)
 _ZERO_WIDTH = {sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT}
 
 
-def _sequence_literals(items) -> Optional[frozenset[str]]:
+def _sequence_literals(items) -> frozenset[str] | None:
     """Words one of which any match of this sequence contains: either a run of
     consecutive literal characters or the literal set of one mandatory item,
     whichever is most selective (longest shortest word)."""
-    best: Optional[frozenset[str]] = None
+    best: frozenset[str] | None = None
 
     def rank(words: frozenset[str]) -> tuple[bool, int]:
         return all(_worth_a_lookup(w) for w in words), min(map(len, words))
 
-    def consider(candidate: Optional[frozenset[str]]) -> None:
+    def consider(candidate: frozenset[str] | None) -> None:
         nonlocal best
-        if candidate and len(candidate) <= MAX_LITERALS:
-            if best is None or rank(candidate) > rank(best):
-                best = candidate
+        if candidate and len(candidate) <= MAX_LITERALS and (best is None or rank(candidate) > rank(best)):
+            best = candidate
 
     run: list[str] = []
     for op, arg in list(items) + [(None, None)]:
@@ -69,7 +66,7 @@ def _sequence_literals(items) -> Optional[frozenset[str]]:
     return best
 
 
-def _item_literals(op, arg) -> Optional[frozenset[str]]:
+def _item_literals(op, arg) -> frozenset[str] | None:
     if op is _BRANCH:
         words: set[str] = set()
         for branch in arg[1]:
@@ -88,12 +85,13 @@ def _item_literals(op, arg) -> Optional[frozenset[str]]:
     return None
 
 
-def required_literals(pattern: str) -> Optional[frozenset[str]]:
+def required_literals(pattern: str) -> frozenset[str] | None:
     """Lower-cased words one of which every match of `pattern` contains, or
     None when no useful set can be shown."""
     try:
         parsed = sre_parse.parse(pattern)
-    except Exception:  # regex-only syntax (\\p{Han}, variable lookbehind...): no prefilter
+    except (sre_constants.error, OverflowError, RecursionError, ValueError):
+        # regex-only syntax (\p{Han}, variable lookbehind, (?V1)...): no prefilter
         return None
     words = _sequence_literals(parsed)
     if not words:
@@ -170,7 +168,7 @@ def _split_top_level(src: str) -> list[str]:
     return parts
 
 
-def split_leading_alternation(pattern: str) -> Optional[list[str]]:
+def split_leading_alternation(pattern: str) -> list[str] | None:
     """'(?<!x)(?:salary|pay)\\s*\\d+' -> ['(?<!x)(?:salary)\\s*\\d+', '(?<!x)(?:pay)\\s*\\d+'].
 
     The regex engine scans fast for a pattern that starts with a literal word

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 import regex
 import yaml
@@ -104,7 +104,7 @@ class Rule:
     spacing_insensitive: bool
     fold_diacritics: bool
     source_file: str
-    script_gate: Optional[regex.Pattern]  # the file's `scripts` as one character class, or None
+    script_gate: regex.Pattern | None  # the file's `scripts` as one character class, or None
     unless_preceded_by: tuple[str, ...]
     unless_followed_by: tuple[str, ...]
     examples: tuple[str, ...]
@@ -230,7 +230,7 @@ def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
     return rules
 
 
-def load_ruleset(rules_dir: Optional[Path] = None, categories_path: Optional[Path] = None) -> RuleSet:
+def load_ruleset(rules_dir: Path | None = None, categories_path: Path | None = None) -> RuleSet:
     """Load and validate every `*.yaml` rule file in `rules_dir`."""
     rules_dir = Path(rules_dir) if rules_dir else default_rules_dir()
     categories_path = Path(categories_path) if categories_path else default_categories_path()

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
 from lurescan.model.listing import JobListing
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "redflags"

@@ -8,13 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from redflag_fixtures import FIXTURE_ADS, listing_of
-
 from lurescan.model.listing import JobListing
 from lurescan.model.redflags.engine import RedFlagEngine, default_engine, fold_diacritics, risk_reasons
 from lurescan.model.redflags.prefilter import required_literals, split_leading_alternation
 from lurescan.model.redflags.rules import load_ruleset
 from lurescan.model.textnorm import normalize
+from redflag_fixtures import FIXTURE_ADS, listing_of
 
 CORPUS_DIR = Path(__file__).resolve().parents[3] / "data" / "corpus"
 

@@ -9,12 +9,9 @@ mitigating flags.
 from __future__ import annotations
 
 import pytest
-
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.redflags.rules import SEVERITY_LEVELS
-
 from redflag_fixtures import FIXTURE_ADS, listing_of
-
 
 
 @pytest.fixture(scope="module")
