@@ -157,20 +157,34 @@ def evaluate(
 @app.command()
 @friendly_errors
 def score(
-    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Listings: CSV, JSONL or Parquet (gzip allowed).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Scored copy of the input (format from its suffix).")] = None,
+    input: Annotated[Optional[str], typer.Option("--input", "-i", help="Listings: CSV, JSONL or Parquet (gzip allowed); with --engine ray also a folder or a URI (s3://...).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Scored copy of the input (format from its suffix); with --engine ray a folder of Parquet files.")] = None,
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="Score one ad given as text; prints JSON.")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (memory is bounded by this).")] = 2000,
     sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    engine: Annotated[str, typer.Option(help="local (this process, streaming) or ray (Ray Data: a cluster, or Ray started here).")] = "local",
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address (default: RAY_ADDRESS, else start Ray here). --engine ray only.")] = None,
+    num_cpus: Annotated[Optional[int], typer.Option(help="CPUs the Ray job may use (default: all). --engine ray only.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Rows per scoring batch on Ray (default: by bundle kind). --engine ray only.")] = None,
 ):
     """Score listings with a bundle: adds scam_probability, flagged and reasons (JSON, spans into the input)."""
     from lurescan.model.scoring import load_scorer
 
     if text is None and (input is None or output is None):
         raise ValueError("give --input FILE --output FILE, or --text 'AD TEXT'")
+    if engine not in ("local", "ray"):
+        raise ValueError(f"--engine must be local or ray (got {engine!r})")
+    if engine == "ray":
+        from lurescan.model.ray_engine import score_dataset
+
+        if text is not None:
+            raise ValueError("--engine ray scores files: give --input PATH --output DIR")
+        summary = score_dataset(input, output, model=model, address=address, num_cpus=num_cpus, batch_size=batch_size, threshold=threshold, sep=sep, progress=progress)
+        typer.echo(f"scored {summary.rows} listings ({summary.flagged} flagged) on Ray -> {summary.output}", err=True)
+        return
     scorer = load_scorer(model)
     if text is not None:
         result = scorer.score([{"text": text}], threshold=threshold)[0]

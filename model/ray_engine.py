@@ -1,0 +1,463 @@
+"""Bulk scoring on Ray Data: `lurescan score --engine ray --input PATH --output DIR`.
+
+The second driver of the one scorer: Ray reads CSV/JSONL/Parquet files or
+folders (local paths, or any filesystem pyarrow reads: s3://, gs://, ...),
+a pool of actors each loads the bundle once and runs `score_frame` (the
+local engine's code) on batches, and Ray writes Parquet files into DIR. The
+bundle travels from the driver to the workers through Ray's object store,
+so workers need lurescan installed but no access to the driver's disk.
+
+Ray is imported only here and only when this engine runs
+(`pip install 'lurescan[ray]'`).
+
+GPUs: a transformer bundle scores with ONNX Runtime. On GPU nodes give each
+actor a GPU (`score_dataset(..., num_gpus=1)` passes `num_gpus` to
+`map_batches`; the README shows the whole recipe) and install
+`onnxruntime-gpu`, whose `CUDAExecutionProvider` then runs the model.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from .bundle import Bundle, read_bundle
+from .tables import TableError, detect_format, require_text_columns
+
+log = logging.getLogger(__name__)
+
+# Rows per `map_batches` call. The baseline amortises its vectoriser over
+# large batches; the transformer sorts each batch by length before padding,
+# so a few hundred rows already give tight padding while keeping memory low.
+DEFAULT_BATCH_SIZE = {"baseline": 1024, "transformer": 256, "ensemble": 256}
+SKIPPED_PREFIXES = (".", "_")  # _SUCCESS, .crc, hidden files next to data files
+
+
+class RayEngineError(ValueError):
+    """A Ray job lurescan cannot run; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class InputFiles:
+    """The data files behind one `--input`, resolved on the driver."""
+
+    filesystem: object  # pyarrow.fs.FileSystem
+    paths: list[str]
+    format: str
+    label: str  # what the user typed, for messages
+
+    @property
+    def uris(self) -> list[str]:
+        """The paths with the input's scheme (s3://...), for readers that resolve filesystems themselves."""
+        if not _is_uri(self.label):
+            return list(self.paths)
+        scheme = self.label.split("://", 1)[0]
+        return [f"{scheme}://{p.lstrip('/')}" for p in self.paths]
+
+
+@dataclass
+class RaySummary:
+    rows: int
+    flagged: int
+    unscored_empty: int
+    output: str
+    files: int
+    workers: int
+    cpus_per_worker: float
+    batch_size: int
+    startup_seconds: float
+    scoring_seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _import_ray():
+    try:
+        import ray
+        import ray.data  # fails here, not mid-job, when Ray lacks its data extra
+    except ImportError as exc:
+        raise RayEngineError("the Ray engine needs Ray: pip install 'lurescan[ray]'") from exc
+    return ray
+
+
+def _is_uri(path: str) -> bool:
+    return "://" in path
+
+
+def _filesystem(path: str):
+    """(filesystem, path inside it) for a local path or a URI pyarrow knows."""
+    import pyarrow.fs as pafs
+
+    if not _is_uri(path):
+        return pafs.LocalFileSystem(), str(Path(path).expanduser().resolve())
+    try:
+        return pafs.FileSystem.from_uri(path)
+    except (ValueError, OSError, ImportError) as exc:
+        raise TableError(f"{path}: cannot open this location ({exc})") from exc
+
+
+def resolve_input(path: Union[str, Path]) -> InputFiles:
+    """A file, or every data file under a folder; one format per input."""
+    import pyarrow.fs as pafs
+
+    label = str(path)
+    fs, inner = _filesystem(label)
+    try:
+        info = fs.get_file_info(inner)
+    except OSError as exc:
+        raise TableError(f"{label}: cannot read ({exc})") from exc
+    if info.type == pafs.FileType.NotFound:
+        raise TableError(f"{label}: no such file or folder")
+    if info.type == pafs.FileType.File:
+        return InputFiles(fs, [inner], detect_format(inner), label)
+    infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True))
+    files = sorted(
+        i.path
+        for i in infos
+        if i.type == pafs.FileType.File and not any(part.startswith(SKIPPED_PREFIXES) for part in Path(i.path).relative_to(inner).parts)
+    )
+    formats: dict[str, list[str]] = {}
+    for f in files:
+        try:
+            formats.setdefault(detect_format(f), []).append(f)
+        except TableError:
+            continue  # READMEs, checksums, ... beside the data
+    if not formats:
+        raise TableError(f"{label}: no CSV, JSONL or Parquet files in this folder")
+    if len(formats) > 1:
+        found = ", ".join(f"{len(v)} {k}" for k, v in sorted(formats.items()))
+        raise TableError(f"{label}: mixed formats in one folder ({found}); score one format at a time")
+    fmt, paths = next(iter(formats.items()))
+    return InputFiles(fs, paths, fmt, label)
+
+
+def _csv_header(inputs: InputFiles, sep: Optional[str]) -> tuple[str, list[str]]:
+    """Delimiter and column names of the first CSV file (as the local engine sniffs them)."""
+    first = inputs.paths[0]
+    try:
+        with inputs.filesystem.open_input_stream(first, compression="detect") as raw:
+            head = raw.read(1 << 20).decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise TableError(f"{first}: cannot read ({exc})") from exc
+    header = head.splitlines()[0] if head.strip() else ""
+    if not header.strip():
+        raise TableError(f"{first}: empty file")
+    if sep is None:
+        if first.lower().removesuffix(".gz").endswith(".tsv"):
+            sep = "\t"
+        else:
+            counts = {s: header.count(s) for s in (",", ";", "|", "\t")}
+            sep = max(counts, key=counts.get)
+    return sep, next(csv.reader([header], delimiter=sep))
+
+
+def _settle_fsspec_http() -> None:
+    """Import fsspec's HTTP filesystem once, here, before Ray's file listing threads do.
+
+    Without aiohttp that import fails; when several of Ray's listing threads
+    try it at once, one sees a half-initialised module and raises an
+    ImportError Ray does not expect (instead of ModuleNotFoundError, which it
+    handles). Recording the module as absent makes every later import fail the
+    handled way.
+    """
+    import sys
+
+    try:
+        import fsspec.implementations.http  # noqa: F401
+    except ModuleNotFoundError:
+        sys.modules["fsspec.implementations.http"] = None  # type: ignore[assignment]
+    except ImportError:
+        pass
+
+
+def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Optional[int] = None) -> tuple:
+    """(Ray Dataset over the input files, column names if known without reading).
+
+    CSV cells stay text, exactly as the local engine reads them.
+
+    Reading takes no CPU reservation: decoding is cheap next to scoring, and
+    the scoring actors may hold every CPU; `concurrency` bounds the readers.
+    """
+    _import_ray()
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import ray.data
+
+    _settle_fsspec_http()
+    common = {"file_extensions": None, "num_cpus": 0, "concurrency": concurrency}
+    if inputs.format == "jsonl":
+        # Line-delimited JSON goes through pandas, as in the local engine; that
+        # reader resolves the filesystem from each URI itself.
+        return ray.data.read_json(inputs.uris, lines=True, **common), None
+    common["filesystem"] = inputs.filesystem
+    if inputs.format == "parquet":
+        return ray.data.read_parquet(inputs.paths, **common), None
+    delimiter, columns = _csv_header(inputs, sep)
+    dataset = ray.data.read_csv(
+        inputs.paths,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, strings_can_be_null=False),
+        **common,
+    )
+    return dataset, columns
+
+
+def bundle_payload(bundle: Bundle) -> dict[str, bytes]:
+    """Every file of a verified bundle, to ship to workers that cannot see the driver's disk."""
+    names = ["manifest.json", *bundle.manifest["files"]]
+    return {name: (bundle.path / name).read_bytes() for name in dict.fromkeys(names)}
+
+
+class WorkerError(RuntimeError):
+    """A scoring actor's failure, named so the driver can find it in Ray's remote traceback."""
+
+
+def _worker_errors(func):
+    """Re-raise anything a scoring actor hits as one WorkerError line (type: message)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            raise WorkerError(f"{type(exc).__name__}: {message}") from exc
+
+    return wrapper
+
+
+class BundleScorer:
+    """A Ray actor: unpacks and verifies the bundle once, then scores batches with `score_frame`."""
+
+    @_worker_errors
+    def __init__(self, payload, threshold: Optional[float] = None, threads: int = 1):
+        if not isinstance(payload, dict):  # an ObjectRef to the files (shared by every actor)
+            import ray
+
+            payload = ray.get(payload)
+        # ONNX Runtime reads this when the transformer scorer builds its session:
+        # as many intra-op threads as CPUs reserved for this actor.
+        os.environ["LURESCAN_ORT_THREADS"] = str(max(1, int(threads)))
+        from .scoring import load_scorer
+
+        with tempfile.TemporaryDirectory(prefix="lurescan-bundle-") as tmp:
+            for name, content in payload.items():
+                target = Path(tmp) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            # load_scorer checks every sha256 again and reads all weights now,
+            # so the temporary copy can go as soon as it returns.
+            self.scorer = load_scorer(tmp)
+        self.threshold = threshold
+        self._mappings: dict[tuple, dict[str, str]] = {}
+
+    @_worker_errors
+    def __call__(self, batch):
+        from .filescore import score_frame
+
+        key = tuple(batch.columns)
+        mapping = self._mappings.get(key)
+        if mapping is None:
+            mapping = self._mappings[key] = require_text_columns("input batch", list(batch.columns))
+        return score_frame(self.scorer, batch, mapping, self.threshold)
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a `host:port` nobody answers at (Ray itself retries for minutes)."""
+    import socket
+
+    if address in ("auto", "local") or "://" in address and not address.startswith("ray://"):
+        return
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        raise RayEngineError(f"bad Ray address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise RayEngineError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
+def connect(address: Optional[str] = None, num_cpus: Optional[int] = None, quiet: bool = True) -> bool:
+    """Join the cluster at `address` (or RAY_ADDRESS), else start Ray on this machine.
+
+    Returns True if this call started or joined Ray (and so should shut it down).
+    """
+    ray = _import_ray()
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    kwargs = {"logging_level": logging.WARNING if quiet else logging.INFO, "include_dashboard": False}
+    if address:
+        check_reachable(address)
+    try:
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=num_cpus, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RayEngineError(f"cannot connect to {where}: {first_line}") from None
+    return True
+
+
+def _worker_failure(exc: BaseException) -> Optional[str]:
+    """The one-line cause of a failed Ray job, from the WorkerError in its remote traceback.
+
+    Ray ships worker exceptions back as text (the original objects do not
+    survive), so the message is read from that text.
+    """
+    import re
+
+    text = str(exc)
+    found = re.findall(r"WorkerError: (.+)", text)
+    if found:
+        return found[-1].strip()
+    # Reading or writing failed (a malformed file, a lost permission): the last
+    # "SomeError: message" line of the remote traceback says what.
+    found = re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception)): (\S.*)$", text, flags=re.MULTILINE)
+    found = [f"{name}: {message.strip()}" for name, message in found if not name.startswith(("RayTaskError", "UserCodeException"))]
+    return found[-1] if found else None
+
+
+def _check_output(output: str, inputs: InputFiles) -> None:
+    if _is_uri(output):
+        return
+    out = Path(output).expanduser().resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise TableError(f"{output}: output exists and is not an empty folder; choose a new folder")
+    if any(str(out) == p or Path(p).is_relative_to(out) or out.is_relative_to(Path(p)) for p in inputs.paths):
+        raise TableError(f"{output}: output folder overlaps the input; choose another folder")
+
+
+def _summarise(output: str) -> tuple[int, int, int, int]:
+    """rows, flagged, unscored and files, read back from the written Parquet (two columns only)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    fs, inner = _filesystem(output)
+    dataset = pads.dataset(inner, filesystem=fs, format="parquet", exclude_invalid_files=False)
+    table = dataset.to_table(columns=["flagged", "scam_probability"])
+    flagged = pc.sum(pc.fill_null(table["flagged"], False)).as_py() or 0
+    return table.num_rows, int(flagged), table["scam_probability"].null_count, len(dataset.files)
+
+
+def _write_parquet(scored, output: str, workers: int) -> None:
+    """Write the scored rows; a local folder appears only when complete, a URI gets a _SUCCESS marker."""
+    if _is_uri(output):
+        scored.write_parquet(output, ray_remote_args={"num_cpus": 0}, concurrency=workers)
+        fs, inner = _filesystem(output)
+        with fs.open_output_stream(f"{inner.rstrip('/')}/_SUCCESS"):
+            pass
+        return
+    out = Path(output).expanduser().resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.part-{uuid.uuid4().hex[:8]}")
+    try:
+        scored.write_parquet(str(staging), ray_remote_args={"num_cpus": 0}, concurrency=workers)
+        if out.exists():
+            out.rmdir()  # checked empty before the run
+        os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def score_dataset(
+    input_path: Union[str, Path],
+    output_dir: Union[str, Path],
+    model: Union[str, Path, None] = None,
+    address: Optional[str] = None,
+    num_cpus: Optional[int] = None,
+    workers: Optional[int] = None,
+    cpus_per_worker: float = 1.0,
+    num_gpus: float = 0.0,
+    batch_size: Optional[int] = None,
+    threshold: Optional[float] = None,
+    sep: Optional[str] = None,
+    progress: bool = True,
+) -> RaySummary:
+    """Score every listing under `input_path` on Ray and write Parquet files into `output_dir`.
+
+    `num_cpus` caps the CPUs the job uses (and sizes a local Ray instance);
+    the pool grows to `workers` actors of `cpus_per_worker` CPUs each
+    (default: as many as fit in `num_cpus`, or in the cluster).
+    """
+    input_label, output = str(input_path), str(output_dir)
+    inputs = resolve_input(input_label)
+    _check_output(output, inputs)
+    bundle = read_bundle(model)  # verified on the driver: a bad bundle fails before Ray starts
+    batch_size = batch_size or DEFAULT_BATCH_SIZE.get(bundle.kind, 256)
+    if batch_size < 1:
+        raise RayEngineError(f"--batch-size must be at least 1 (got {batch_size})")
+    if cpus_per_worker <= 0 or num_gpus < 0 or (num_cpus is not None and num_cpus < 1):
+        raise RayEngineError("CPUs and GPUs per worker, and --num-cpus, must be positive")
+
+    started = time.perf_counter()
+    ray = _import_ray()
+    owns_ray = connect(address, num_cpus)
+    try:
+        import ray.data
+
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = progress
+        context.enable_operator_progress_bars = progress
+        cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
+        budget = min(num_cpus or cluster_cpus, cluster_cpus)
+        workers = workers or max(1, int(budget // cpus_per_worker))
+        if num_cpus is not None:
+            context.execution_options.resource_limits = context.execution_options.resource_limits.copy(cpu=budget)
+        payload = ray.put(bundle_payload(bundle))  # one copy in the object store, shared by every actor
+        startup = time.perf_counter() - started
+        try:
+            dataset, columns = read_dataset(inputs, sep, concurrency=workers)
+            require_text_columns(inputs.label, columns if columns is not None else dataset.schema().names)
+            scored = dataset.map_batches(
+                BundleScorer,
+                fn_constructor_kwargs={"payload": payload, "threshold": threshold, "threads": max(1, int(cpus_per_worker))},
+                batch_size=batch_size,
+                batch_format="pandas",
+                # Start with one actor and grow to `workers`: Ray Data's file
+                # listing task needs a CPU at the start, and a pool holding every
+                # CPU from the first moment would starve it.
+                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers, initial_size=1),
+                num_cpus=cpus_per_worker,
+                num_gpus=num_gpus or None,
+                zero_copy_batch=False,
+            )
+            _write_parquet(scored, output, workers)
+        except (TableError, RayEngineError):
+            raise
+        except Exception as exc:
+            cause = _worker_failure(exc)
+            if cause is None:
+                raise
+            log.debug("Ray job failed", exc_info=True)
+            raise RayEngineError(f"the Ray job failed: {cause}") from None
+        scoring = time.perf_counter() - started - startup
+    finally:
+        if owns_ray:
+            ray.shutdown()
+    rows, flagged, unscored, files = _summarise(output)
+    return RaySummary(
+        rows=rows,
+        flagged=flagged,
+        unscored_empty=unscored,
+        output=output,
+        files=files,
+        workers=workers,
+        cpus_per_worker=cpus_per_worker,
+        batch_size=batch_size,
+        startup_seconds=round(startup, 3),
+        scoring_seconds=round(scoring, 3),
+    )
