@@ -96,7 +96,14 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "calibrated_")
-        X = validate_data(self, X, reset=False)
+        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            # The common case (one listing at a time in the API): a name check
+            # and a plain array, a quarter of `validate_data`'s cost.
+            if list(X.columns) != list(self.feature_names_in_):
+                raise ValueError(f"stacker features {list(X.columns)} differ from those it was fitted with {list(self.feature_names_in_)}")
+            X = X.to_numpy(dtype=np.float64)
+        else:
+            X = validate_data(self, X, reset=False)
         return self.calibrated_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
