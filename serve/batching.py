@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import anyio
+import sklearn
 
 from lurescan.model.listing import JobListing
 from lurescan.model.scoring import ListingScore
@@ -67,6 +68,12 @@ class CoalescingScorer:
 
     def _score_jobs(self, jobs: list[_Job]) -> list[list[ListingScore]]:
         """One Scorer.score call per distinct threshold (almost always one call)."""
+        # A loaded model's parameters are fixed and its features finite: skip scikit-learn's
+        # per-call checks, about a sixth of the cost of scoring one listing.
+        with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+            return self._score_groups(jobs)
+
+    def _score_groups(self, jobs: list[_Job]) -> list[list[ListingScore]]:
         scorer = self.holder.scorer
         results: list[Optional[list[ListingScore]]] = [None] * len(jobs)
         groups: dict[Optional[float], list[int]] = {}

@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from lurescan import __version__
+from lurescan.model.bundle import BundleError
 
 from .api.deps import API_KEY_HEADER
 from .api.routes import feedback, health, metrics, model, score, ui
@@ -105,7 +106,11 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await anyio.to_thread.run_sync(state.db.create_tables)
-        await holder.reload()
+        try:
+            await holder.reload()
+        except BundleError as exc:
+            log.error("cannot start: %s", exc)
+            raise
         hup = _install_sighup(holder)
         watcher = asyncio.create_task(holder.watch(settings.reload_poll_seconds)) if settings.reload_poll_seconds > 0 else None
         log.info(

@@ -67,6 +67,9 @@ class ModelHolder:
             except BundleError:
                 MODEL_RELOADS.labels("failed").inc()
                 raise
+            except Exception as exc:  # loads, but cannot score (e.g. trained with other red-flag rules)
+                MODEL_RELOADS.labels("failed").inc()
+                raise BundleError(f"{self.bundle_path}: cannot score with this bundle ({type(exc).__name__}: {exc})") from exc
             self.scorer = scorer  # the atomic swap
             self._stamp = stamp
             set_model_info(scorer.model_version, scorer.bundle.kind)
