@@ -158,7 +158,7 @@ async def client_loop(base_ref: list[str], kinds, rng: random.Random, tally: Tal
                 r = await client.request(method, base_ref[0] + path, headers=headers, content=body)
             except httpx.HTTPError as exc:
                 # Connection refused/reset while the server is down is expected; anything else is counted.
-                tally.transport_errors["during_outage" if outage.is_set() else type(exc).__name__] += 1
+                tally.transport_errors["during_outage" if outage.is_set() else f"{name}:{type(exc).__name__}"] += 1
                 await asyncio.sleep(0.05)
                 continue
             tally.record(name, r.status_code, expected, r.content)

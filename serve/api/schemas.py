@@ -7,6 +7,7 @@ misspelt field name is an error rather than silently ignored text.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal, Optional
 
@@ -26,10 +27,25 @@ EXAMPLE_AD = {
 }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_unicode(data: Any) -> Any:
+    """Unpaired surrogates (JSON allows "\\ud800", UTF-8 does not) become U+FFFD, one for one, so offsets hold."""
+    if isinstance(data, dict):
+        return {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in data.items()}
+    return data
+
+
 class ListingIn(JobListing):
     """A job ad: structured fields, or raw `text`/`html` from a page (at least one field with text)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_AD]})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        return _valid_unicode(data)
 
     @model_validator(mode="after")
     def _has_text(self) -> "ListingIn":
@@ -92,6 +108,11 @@ class FeedbackRequest(BaseModel):
     stored_id: Optional[int] = Field(default=None, description="Instead of `listing`: the `stored_id` from a `store: true` score request.")
     model_version: Optional[str] = Field(default=None, max_length=128, description="The model version the moderator saw (default: the model scoring now).")
     scam_probability: Optional[float] = Field(default=None, ge=0.0, le=1.0, description="The score the moderator saw (default: scored now).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        return _valid_unicode(data)
 
     @model_validator(mode="after")
     def _one_listing(self) -> "FeedbackRequest":

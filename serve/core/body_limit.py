@@ -42,7 +42,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = -1
                 if declared > limit:
-                    await error_response(413, "payload_too_large", _message(limit), headers={"Connection": "close"})(scope, receive, send)
+                    await error_response(413, "payload_too_large", _message(limit))(scope, receive, send)
                     return
                 break
         received = 0

@@ -173,3 +173,20 @@ def _check_model_failure(client):
         assert client.post("/v1/score", json={"text": SCAM_AD}).status_code == 200
     finally:
         scorer.score = original
+
+
+def test_unpaired_surrogates_are_scored_not_crashed_on(client):
+    # JSON may carry "\ud800" (valid JSON, invalid Unicode); offsets must still index the field as sent.
+    text = "Work in Cambodia \ud800 Telegram @jobfast"
+    body = json.dumps({"text": text, "title": "\udfff"})
+    r = client.post("/v1/score", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+    for reason in r.json()["reasons"]:
+        assert text[reason["start"] : reason["end"]] == reason["text"]
+    r = client.post("/v1/feedback", content=json.dumps({"verdict": "scam", "note": "\udc00", "listing": {"text": text}}), headers={"Content-Type": "application/json"})
+    assert r.status_code == 201
+
+
+def test_deeply_nested_json_is_a_client_error(client):
+    r = client.post("/v1/score", content=b"[" * 50_000 + b"]" * 50_000, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500 and r.json()["error"]["type"] in {"bad_request", "invalid_json", "validation_error"}
