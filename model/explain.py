@@ -33,6 +33,9 @@ from .textnorm import normalize
 
 _INT32_MIN = -2147483648
 _MASK_TOKENS = {"[url]", "[email]", "[phone]"}
+# Scripts written without spaces between words: Han, kana, Thai, Lao, Khmer, Myanmar.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u9fff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def unwrap_baseline(model):
 class BaselineExplainer:
     """Top n-grams by contribution to a fitted baseline's linear margin."""
 
-    def __init__(self, baseline_model, min_contribution: float = 0.01):
+    def __init__(self, baseline_model, min_contribution: float = 0.005):
         inner = unwrap_baseline(baseline_model)
         self.vectorizer = inner.vectorizer_
         coef = inner.linear_model.coef_.ravel()
@@ -90,7 +93,8 @@ class BaselineExplainer:
         lo, hi = v.char_ngram_range
         for n in range(max(lo, 3), hi + 1):  # 2-character n-grams read as noise to a person
             grams = sorted({text[i : i + n] for i in range(len(text) - n + 1)})
-            grams = [g for g in grams if g.strip() == g and not any(c.isspace() or c in "[]" for c in g)]
+            # Only n-grams of the unspaced scripts (words carry the others) and no spaces or mask brackets.
+            grams = [g for g in grams if _UNSPACED.search(g) and not any(c.isspace() or c in "[]" for c in g)]
             if not grams:
                 continue
             cols = CharNgramHasher(ngram_range=(n, n), n_features=v.n_char_features).transform(grams).indices
@@ -100,12 +104,13 @@ class BaselineExplainer:
     def top(self, prepared: PreparedListing, n: int = 5, char_ngrams: Optional[bool] = None) -> list[NgramEvidence]:
         """The `n` n-grams that add most towards "scam", overlapping ones merged into the strongest.
 
-        Character n-grams are used where words are not separated by spaces
-        (few spaces per character) unless `char_ngrams` says otherwise.
+        Character n-grams are used where most letters belong to scripts
+        written without spaces (Chinese, Japanese, Thai, Khmer, Burmese),
+        unless `char_ngrams` says otherwise.
         """
         text = prepared.model_text
         if char_ngrams is None:
-            char_ngrams = text.count(" ") < len(text) / 12
+            char_ngrams = len(_UNSPACED.findall(text)) > 0.3 * max(len(_LETTER.findall(text)), 1)
         pool = self._word_evidence(text) + (self._char_evidence(text) if char_ngrams else [])
         pool = sorted((e for e in pool if e.contribution >= self.min_contribution), key=lambda e: -e.contribution)
         chosen: list[NgramEvidence] = []
@@ -120,7 +125,8 @@ class BaselineExplainer:
 
 def locate(prepared: PreparedListing, ngram: str) -> Optional[tuple[str, int, int]]:
     """(field, start, end) of the first occurrence of `ngram` in the fields as sent, or None."""
-    pattern = re.compile(r"\s+".join(re.escape(part) for part in ngram.split()), re.IGNORECASE)
+    # Word n-grams were joined with spaces from tokens of the masked text; any punctuation may separate them.
+    pattern = re.compile(r"\W+".join(re.escape(part) for part in ngram.split()), re.IGNORECASE)
     for name, clean in prepared.clean_fields.items():
         found = pattern.search(clean)
         if found:
@@ -149,7 +155,7 @@ def evidence_reasons(prepared: PreparedListing, evidence: Sequence[NgramEvidence
                 start=start,
                 end=end,
                 text=raw[start:end],
-                explanation=f"The n-gram model weighs \"{e.ngram}\" towards scam (+{e.contribution:.2f} log-odds){weight_note}.",
+                explanation=f"The n-gram model weighs \"{e.ngram}\" towards scam (+{e.contribution:.3f} log-odds){weight_note}.",
                 rule_id="baseline.ngram",
             )
         )

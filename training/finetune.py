@@ -334,6 +334,9 @@ def main(args: FinetuneArgs) -> dict:
         disable_tqdm=not args.progress,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
+        # Several CPU processes (torchrun/accelerate without GPUs) are data-parallel only when asked for explicitly.
+        use_cpu=not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1,
+        ddp_find_unused_parameters=False,  # a classifier uses every parameter; skip DDP's extra graph walk
     )
     weights = class_weights(y_train, t.class_weighting)
     trainer = Trainer(

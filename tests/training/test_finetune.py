@@ -136,3 +136,20 @@ def test_reexport_from_a_checkpoint_rebuilds_the_bundle(finetuned, synthetic_csv
     assert load_scorer(tmp_path / "re").predict_proba([{"text": "free flight"}]).shape == (1,)
     with pytest.raises(ValueError, match="another split"):
         reexport_main(ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "x"), progress=False), DataArgs(data=[str(synthetic_csv)], split_seed=7), ExportArgs())
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes_train_data_parallel(tiny_bert, synthetic_csv, tmp_path):
+    """`torchrun --nproc_per_node 2 -m lurescan finetune` without code changes: one bundle, world size 2."""
+    import shutil
+
+    torchrun = shutil.which("torchrun")
+    if torchrun is None:
+        pytest.skip("torchrun not on PATH")
+    out = tmp_path / "ddp"
+    command = [torchrun, "--nproc_per_node", "2", "-m", "lurescan", "finetune", "--data", str(synthetic_csv), "--out", str(out)]
+    command += ["--base-model", str(tiny_bert), "--max-length", "48", "--max-steps", "4", "--eval-steps", "2", "--batch-size", "4", "--no-progress"]
+    subprocess.run(command, check=True, timeout=300, cwd=tmp_path, capture_output=True)
+    manifest = read_bundle(out).manifest
+    assert manifest["params"]["world_size"] == 2
+    assert [row["step"] for row in manifest["epoch_metrics"]] == [2, 4]
