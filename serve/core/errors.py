@@ -123,6 +123,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     type_ = _HTTP_TYPES.get(exc.status_code, "http_error")
     if exc.status_code == 413:
         type_, message = "payload_too_large", str(exc.detail)
+    elif exc.status_code == 400:  # FastAPI could not parse the body at all (e.g. JSON nested too deeply)
+        type_, message = "invalid_json", "the body could not be parsed as JSON"
     elif exc.status_code == 404:
         message = f"no endpoint at {request.url.path}"
     elif exc.status_code == 405:
