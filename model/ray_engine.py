@@ -161,25 +161,6 @@ def _csv_header(inputs: InputFiles, sep: Optional[str]) -> tuple[str, list[str]]
     return sep, next(csv.reader([header], delimiter=sep))
 
 
-def _settle_fsspec_http() -> None:
-    """Import fsspec's HTTP filesystem once, here, before Ray's file listing threads do.
-
-    Without aiohttp that import fails; when several of Ray's listing threads
-    try it at once, one sees a half-initialised module and raises an
-    ImportError Ray does not expect (instead of ModuleNotFoundError, which it
-    handles). Recording the module as absent makes every later import fail the
-    handled way.
-    """
-    import sys
-
-    try:
-        import fsspec.implementations.http  # noqa: F401
-    except ModuleNotFoundError:
-        sys.modules["fsspec.implementations.http"] = None  # type: ignore[assignment]
-    except ImportError:
-        pass
-
-
 def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Optional[int] = None) -> tuple:
     """(Ray Dataset over the input files, column names if known without reading).
 
@@ -193,7 +174,6 @@ def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Opt
     import pyarrow.csv as pacsv
     import ray.data
 
-    _settle_fsspec_http()
     common = {"file_extensions": None, "num_cpus": 0, "concurrency": concurrency}
     if inputs.format == "jsonl":
         # Line-delimited JSON goes through pandas, as in the local engine; that
