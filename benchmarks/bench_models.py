@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-
 from lurescan.model.bundle import read_bundle
 from lurescan.model.features import prepare_many
 from lurescan.model.scoring import Scorer, load_scorer
@@ -91,7 +90,9 @@ def variant_scorer(bundle_path: Path, variant: str) -> tuple[Scorer, float]:
     onnx_path = Path(str(bundle_path) + ".run") / "onnx" / f"model.{variant}.onnx"
     shipped = classifier_from_bundle(bundle)
     classifier = OnnxListingClassifier(onnx_path, shipped.encoder, shipped.pad_id, info["calibration"])
-    return Scorer(bundle, classifier.predict_proba, int(bundle.manifest["input"]["max_chars"])), float(info["threshold"]["threshold"])
+    return Scorer(bundle, classifier.predict_proba, int(bundle.manifest["input"]["max_chars"])), float(
+        info["threshold"]["threshold"]
+    )
 
 
 def throughput(scorers: dict, listings: list, rounds: int) -> dict:
@@ -128,13 +129,14 @@ def latency(scorers: dict, listings: list) -> dict:
 def cpu_training_speed(bundle_path: Path, train_frame, steps: int) -> dict:
     """Examples/s of AdamW steps on the bundle's base model at its max length, batch 16, on this machine."""
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     from lurescan.model.transformer_input import ListingEncoder
     from lurescan.training.base_models import resolve_base_model
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     manifest = read_bundle(bundle_path).manifest
-    base = resolve_base_model(manifest["base_model"]["name"] if manifest["base_model"].get("weights_sha256") is None else None)
+    base = resolve_base_model(
+        manifest["base_model"]["name"] if manifest["base_model"].get("weights_sha256") is None else None
+    )
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=2)
     encoder = ListingEncoder(tokenizer.backend_tokenizer, max_length=manifest["input"]["max_length"])
@@ -151,7 +153,9 @@ def cpu_training_speed(bundle_path: Path, train_frame, steps: int) -> dict:
         mask = torch.tensor([[1] * len(e.input_ids) + [0] * (width - len(e.input_ids)) for e in batch])
         types = torch.tensor([e.token_type_ids + [0] * (width - len(e.input_ids)) for e in batch])
         started = time.perf_counter()
-        loss = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels[16 * step : 16 * (step + 1)]).loss
+        loss = model(
+            input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels[16 * step : 16 * (step + 1)]
+        ).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -178,7 +182,9 @@ def main(args: BenchArgs) -> dict:
     transformer = Path(args.transformer)
     trained_on = read_bundle(transformer).manifest["split"]["assignment_sha256"]
     if trained_on != split.as_dict()["assignment_sha256"]:
-        raise SystemExit(f"{transformer}: trained on another split than {len(files)} files give now; rebuild it or pass the files it was trained on")
+        raise SystemExit(
+            f"{transformer}: trained on another split than {len(files)} files give now; rebuild it or pass the files it was trained on"
+        )
 
     from lurescan.training.ensemble import EnsembleArgs
     from lurescan.training.ensemble import main as ensemble_main
@@ -190,7 +196,11 @@ def main(args: BenchArgs) -> dict:
         train_main(TrainArgs(out=str(baseline), data=data_args, progress=False))
     ensemble = Path(args.ensemble) if args.ensemble else out / "ensemble"
     if not args.ensemble:
-        ensemble_main(EnsembleArgs(out=str(ensemble), transformer=str(transformer), baseline=str(baseline), data=data_args, progress=False))
+        ensemble_main(
+            EnsembleArgs(
+                out=str(ensemble), transformer=str(transformer), baseline=str(baseline), data=data_args, progress=False
+            )
+        )
 
     shipped = read_bundle(transformer).manifest["onnx"]["variant"]
     models = {
@@ -214,7 +224,9 @@ def main(args: BenchArgs) -> dict:
             "overall": metrics["overall"],
             "by_language": metrics["by_language"],
             "threshold": round(cut, 4),
-            "bundle_mb": variant_megabytes(path, name.split("-")[1]) if name.startswith("transformer-") else bundle_megabytes(path),
+            "bundle_mb": variant_megabytes(path, name.split("-")[1])
+            if name.startswith("transformer-")
+            else bundle_megabytes(path),
             "training_seconds": manifest.get("training_seconds"),
             "training_device": manifest.get("params", {}).get("device", "cpu (this machine)"),
         }
@@ -228,8 +240,16 @@ def main(args: BenchArgs) -> dict:
 
     report = {
         "args": asdict(args),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average_before": load_before, "load_average_after": os.getloadavg()},
-        "split": {"assignment_sha256": split.as_dict()["assignment_sha256"], "rows": {"train": len(train), "validation": len(val), "test": len(test)}},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+        },
+        "split": {
+            "assignment_sha256": split.as_dict()["assignment_sha256"],
+            "rows": {"train": len(train), "validation": len(val), "test": len(test)},
+        },
         "models": results,
         "transformer_cpu_training": cpu_training,
     }
@@ -257,7 +277,9 @@ def print_tables(report: dict) -> None:
             "train_s": r["training_seconds"],
             "trained_on": r["training_device"],
         }
-    print(f"\ntest split ({report['split']['rows']['test']} listings), {report['machine']['cpus']} CPUs, load average {report['machine']['load_average_before'][0]:.1f} -> {report['machine']['load_average_after'][0]:.1f}")
+    print(
+        f"\ntest split ({report['split']['rows']['test']} listings), {report['machine']['cpus']} CPUs, load average {report['machine']['load_average_before'][0]:.1f} -> {report['machine']['load_average_after'][0]:.1f}"
+    )
     print(format_table(rows, columns=tuple(next(iter(rows.values())).keys())))
     languages = sorted({lang for r in report["models"].values() for lang in r["by_language"]})
     by_lang = {}
@@ -266,7 +288,9 @@ def print_tables(report: dict) -> None:
         for name, r in report["models"].items():
             m = r["by_language"].get(lang, {})
             row["n"], row["scams"] = m.get("n"), m.get("scams")
-            row[f"{name} pr_auc/f1/fpr"] = "/".join("-" if m.get(k) is None else f"{m[k]:.3f}" for k in ("pr_auc", "f1", "false_positive_rate"))
+            row[f"{name} pr_auc/f1/fpr"] = "/".join(
+                "-" if m.get(k) is None else f"{m[k]:.3f}" for k in ("pr_auc", "f1", "false_positive_rate")
+            )
         by_lang[lang] = row
     print("\nper language (test): PR-AUC / F1 at threshold / false-positive rate")
     print(format_table(by_lang, columns=tuple(next(iter(by_lang.values())).keys())))
@@ -280,14 +304,26 @@ def print_tables(report: dict) -> None:
 
 def parse_args() -> BenchArgs:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transformer", required=True, help="Transformer bundle from `lurescan finetune` (its .run/onnx holds both variants).")
-    parser.add_argument("--shared-data", default=os.environ.get("LURESCAN_SHARED_DATA", str(REPO.parent / "shared" / "data")))
-    parser.add_argument("--corpus-dir", default=str(REPO / "data" / "corpus"), help="The project's corpus (*.jsonl); the transformer's training files.")
+    parser.add_argument(
+        "--transformer",
+        required=True,
+        help="Transformer bundle from `lurescan finetune` (its .run/onnx holds both variants).",
+    )
+    parser.add_argument(
+        "--shared-data", default=os.environ.get("LURESCAN_SHARED_DATA", str(REPO.parent / "shared" / "data"))
+    )
+    parser.add_argument(
+        "--corpus-dir",
+        default=str(REPO / "data" / "corpus"),
+        help="The project's corpus (*.jsonl); the transformer's training files.",
+    )
     parser.add_argument("--out", default=str(REPO / "artifacts" / "bench"))
     parser.add_argument("--baseline", help="Existing baseline bundle trained on the same split (default: train one).")
     parser.add_argument("--ensemble", help="Existing ensemble bundle (default: build one).")
     parser.add_argument("--latency-listings", type=int, default=50)
-    parser.add_argument("--cpu-train-steps", type=int, default=6, help="AdamW steps timed for CPU fine-tuning speed (0: skip).")
+    parser.add_argument(
+        "--cpu-train-steps", type=int, default=6, help="AdamW steps timed for CPU fine-tuning speed (0: skip)."
+    )
     ns = parser.parse_args()
     return BenchArgs(
         transformer=ns.transformer,

@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-import numpy as np
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils import murmurhash3_32
 
@@ -155,7 +154,7 @@ def evidence_reasons(prepared: PreparedListing, evidence: Sequence[NgramEvidence
                 start=start,
                 end=end,
                 text=raw[start:end],
-                explanation=f"The n-gram model weighs \"{e.ngram}\" towards scam (+{e.contribution:.3f} log-odds){weight_note}.",
+                explanation=f'The n-gram model weighs "{e.ngram}" towards scam (+{e.contribution:.3f} log-odds){weight_note}.',
                 rule_id="baseline.ngram",
             )
         )

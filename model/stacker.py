@@ -80,7 +80,9 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y).astype(int)
         n = max(2, min(self.cv, int(np.bincount(y, minlength=2).min())))
         if groups is not None and len(set(groups)) >= n:
-            return list(StratifiedGroupKFold(n_splits=n, shuffle=True, random_state=self.random_state).split(X, y, groups))
+            return list(
+                StratifiedGroupKFold(n_splits=n, shuffle=True, random_state=self.random_state).split(X, y, groups)
+            )
         return list(StratifiedKFold(n_splits=n, shuffle=True, random_state=self.random_state).split(X, y))
 
     def fit(self, X, y, groups=None):
@@ -89,7 +91,9 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         if set(np.unique(y)) != {0, 1}:
             raise ValueError(f"stacker labels must contain both classes 0 and 1, got {sorted(set(np.unique(y)))}")
         linear = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=1000))
-        self.calibrated_ = CalibratedClassifierCV(linear, method=self.calibration, cv=self.folds(X, y, groups), ensemble=False)
+        self.calibrated_ = CalibratedClassifierCV(
+            linear, method=self.calibration, cv=self.folds(X, y, groups), ensemble=False
+        )
         self.calibrated_.fit(X, y)
         self.classes_ = self.calibrated_.classes_
         return self
@@ -100,7 +104,9 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
             # The common case (one listing at a time in the API): a name check
             # and a plain array, a quarter of `validate_data`'s cost.
             if list(X.columns) != list(self.feature_names_in_):
-                raise ValueError(f"stacker features {list(X.columns)} differ from those it was fitted with {list(self.feature_names_in_)}")
+                raise ValueError(
+                    f"stacker features {list(X.columns)} differ from those it was fitted with {list(self.feature_names_in_)}"
+                )
             X = X.to_numpy(dtype=np.float64)
         else:
             X = validate_data(self, X, reset=False)
@@ -140,7 +146,9 @@ def load_predictor(bundle: Bundle, evidence: Optional[int] = 5):
     stacker = load_skops(bundle, "stacker.skops")
     ruleset = default_engine().ruleset
     if list(getattr(stacker, "feature_names_in_", [])) != list(stack_features([], [], [], ruleset).columns):
-        raise BundleError(f"{bundle.path}: the installed red-flag categories differ from those the stacker was fitted with; rebuild the ensemble")
+        raise BundleError(
+            f"{bundle.path}: the installed red-flag categories differ from those the stacker was fitted with; rebuild the ensemble"
+        )
     explainer = BaselineExplainer(load_skops(baseline, "model.skops")) if evidence else None
     medium = bundle.medium_threshold
     weight = stacker.coefficients().get(SCORE_COLUMNS[1])

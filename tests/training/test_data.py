@@ -6,12 +6,38 @@ import json
 
 import pandas as pd
 import pytest
-
-from lurescan.training.data import DataError, check_trainable, frame_to_listings, load_file, load_hf_dataset, load_training_data
+from lurescan.training.data import (
+    DataError,
+    check_trainable,
+    frame_to_listings,
+    load_file,
+    load_hf_dataset,
+    load_training_data,
+)
 
 CANONICAL = [
-    {"id": "1", "source": "board", "lang": "en", "title": "Nurse", "company": "St Mary Hospital", "location": "Cebu", "salary": "", "text": "Registered nurse for the surgical ward; PRC licence required.", "label": 0},
-    {"id": "2", "source": "board", "lang": "en", "title": "CSR", "company": "", "location": "Cambodia", "salary": "$2,000", "text": "Typing job abroad, free ticket, Telegram @abc_hr", "label": 1},
+    {
+        "id": "1",
+        "source": "board",
+        "lang": "en",
+        "title": "Nurse",
+        "company": "St Mary Hospital",
+        "location": "Cebu",
+        "salary": "",
+        "text": "Registered nurse for the surgical ward; PRC licence required.",
+        "label": 0,
+    },
+    {
+        "id": "2",
+        "source": "board",
+        "lang": "en",
+        "title": "CSR",
+        "company": "",
+        "location": "Cambodia",
+        "salary": "$2,000",
+        "text": "Typing job abroad, free ticket, Telegram @abc_hr",
+        "label": 1,
+    },
 ]
 
 
@@ -28,8 +54,21 @@ def test_canonical_csv(tmp_path):
 
 def test_structured_fields_may_replace_text(tmp_path):
     path = tmp_path / "structured.jsonl"
-    rows = [{"title": "Barista", "description": "Make coffee at our Makati branch.", "requirements": "1 year experience", "contact": "hr@beanery.ph", "label": 0},
-            {"title": "Chat operator", "description": "Work in Poipet, salary 1500 USD", "benefits": "free housing", "label": 1}]
+    rows = [
+        {
+            "title": "Barista",
+            "description": "Make coffee at our Makati branch.",
+            "requirements": "1 year experience",
+            "contact": "hr@beanery.ph",
+            "label": 0,
+        },
+        {
+            "title": "Chat operator",
+            "description": "Work in Poipet, salary 1500 USD",
+            "benefits": "free housing",
+            "label": 1,
+        },
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     frame, _ = load_file(path)
     assert frame["description"].tolist()[0].startswith("Make coffee")
@@ -52,7 +91,10 @@ def test_emscad_native_layout(tmp_path, shared_data):
 
 @pytest.mark.parametrize(
     "labels,message",
-    [(["0", "2"], r"labels must be 0 \(legitimate\) or 1 \(scam\); found '2' in data rows 2"), (["yes", "1"], "found 'yes'")],
+    [
+        (["0", "2"], r"labels must be 0 \(legitimate\) or 1 \(scam\); found '2' in data rows 2"),
+        (["yes", "1"], "found 'yes'"),
+    ],
 )
 def test_bad_labels(tmp_path, labels, message):
     path = tmp_path / "bad.csv"

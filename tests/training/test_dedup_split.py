@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from lurescan.training.dedup import deduplicate
 from lurescan.training.split import company_key, grouped_split
 
@@ -29,8 +28,11 @@ def test_exact_and_near_duplicates_removed(corpus_rows):
 
 def test_copies_with_conflicting_labels_are_dropped():
     text = "Hiring warehouse packers in Osaka, 1,200 yen per hour, apply at our Umeda office."
-    rows = [{"id": "a", "text": text, "label": 0}, {"id": "b", "text": text, "label": 1},
-            {"id": "c", "text": "Completely different ad for a bakery assistant in Busan.", "label": 0}]
+    rows = [
+        {"id": "a", "text": text, "label": 0},
+        {"id": "b", "text": text, "label": 1},
+        {"id": "c", "text": "Completely different ad for a bakery assistant in Busan.", "label": 0},
+    ]
     out, report = deduplicate(_frame(rows))
     assert out["id"].tolist() == ["c"]
     assert report.conflicting_labels_removed == 2
@@ -44,10 +46,26 @@ def test_company_key_ignores_legal_suffixes():
 def _split_input(corpus_rows):
     rows = []
     for i, r in enumerate(corpus_rows[:300]):
-        rows.append({"id": f"x{i:04d}", "text": r["text"], "label": r["label"], "company": r.get("company") or None, "source": r["source"] + str(i % 3)})
+        rows.append(
+            {
+                "id": f"x{i:04d}",
+                "text": r["text"],
+                "label": r["label"],
+                "company": r.get("company") or None,
+                "source": r["source"] + str(i % 3),
+            }
+        )
     # One poster with many ads: must land in one split.
     for k in range(12):
-        rows.append({"id": f"p{k:02d}", "text": f"Ad number {k} from the same agency about a different job, id {k * 7919}", "label": 1, "company": "Golden Star Manpower Co., Ltd", "source": "s1"})
+        rows.append(
+            {
+                "id": f"p{k:02d}",
+                "text": f"Ad number {k} from the same agency about a different job, id {k * 7919}",
+                "label": 1,
+                "company": "Golden Star Manpower Co., Ltd",
+                "source": "s1",
+            }
+        )
     return _frame(rows)
 
 
@@ -59,7 +77,9 @@ def test_groups_never_straddle_the_split(corpus_rows):
     assert poster["split"].nunique() == 1 and len(poster) == 12
     assert split.groupby("dup_cluster")["split"].nunique().max() == 1
     assert set(split["split"]) == {"train", "validation", "test"}
-    assert record.counts["train"]["rows"] + record.counts["validation"]["rows"] + record.counts["test"]["rows"] == len(split)
+    assert record.counts["train"]["rows"] + record.counts["validation"]["rows"] + record.counts["test"]["rows"] == len(
+        split
+    )
 
 
 def test_split_is_deterministic_and_order_free(corpus_rows):

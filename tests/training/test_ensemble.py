@@ -23,7 +23,13 @@ from lurescan.training.train import main as train_main  # noqa: E402
 def test_stacked_classifier_is_a_calibrated_estimator():
     rng = np.random.default_rng(0)
     y = np.r_[np.zeros(80), np.ones(40)].astype(int)
-    X = pd.DataFrame({"transformer_logit": rng.normal(y * 2.0, 1.0), "baseline_logit": rng.normal(y * 1.5, 1.0), "rf:x": rng.integers(0, 2, len(y))})
+    X = pd.DataFrame(
+        {
+            "transformer_logit": rng.normal(y * 2.0, 1.0),
+            "baseline_logit": rng.normal(y * 1.5, 1.0),
+            "rf:x": rng.integers(0, 2, len(y)),
+        }
+    )
     model = StackedClassifier(C=1.0, cv=4).fit(X, y, groups=np.arange(len(y)) // 2)
     proba = model.predict_proba(X)
     assert proba.shape == (len(y), 2) and np.allclose(proba.sum(axis=1), 1.0)
@@ -40,7 +46,14 @@ def test_stacked_classifier_is_a_calibrated_estimator():
 @pytest.fixture(scope="module")
 def members(finetuned, synthetic_csv, tmp_path_factory):
     baseline = tmp_path_factory.mktemp("baseline") / "baseline"
-    train_main(TrainArgs(out=str(baseline), data=DataArgs(data=[str(synthetic_csv)]), model=BaselineArgs(n_char_features=2**14, n_word_features=2**12), progress=False))
+    train_main(
+        TrainArgs(
+            out=str(baseline),
+            data=DataArgs(data=[str(synthetic_csv)]),
+            model=BaselineArgs(n_char_features=2**14, n_word_features=2**12),
+            progress=False,
+        )
+    )
     return finetuned[0], baseline
 
 
@@ -48,7 +61,15 @@ def members(finetuned, synthetic_csv, tmp_path_factory):
 def ensemble(members, synthetic_csv, tmp_path_factory):
     transformer, baseline = members
     out = tmp_path_factory.mktemp("ensemble") / "ensemble"
-    manifest = ensemble_main(EnsembleArgs(out=str(out), transformer=str(transformer), baseline=str(baseline), data=DataArgs(data=[str(synthetic_csv)]), progress=False))
+    manifest = ensemble_main(
+        EnsembleArgs(
+            out=str(out),
+            transformer=str(transformer),
+            baseline=str(baseline),
+            data=DataArgs(data=[str(synthetic_csv)]),
+            progress=False,
+        )
+    )
     return out, manifest
 
 
@@ -61,7 +82,11 @@ def test_ensemble_bundle_embeds_verified_members(ensemble, members):
         assert member.model_version == manifest["members"][name]["model_version"]
         assert manifest["members"][name]["manifest_sha256"] == bundle.manifest["files"][f"{name}/manifest.json"]
         assert json.loads((source / "manifest.json").read_text())["files"] == member.manifest["files"]
-    assert set(manifest["stacker"]["coefficients"]) >= {"transformer_logit", "baseline_logit", "rf:off_platform_contact"}
+    assert set(manifest["stacker"]["coefficients"]) >= {
+        "transformer_logit",
+        "baseline_logit",
+        "rf:off_platform_contact",
+    }
     assert set(manifest["members_test_metrics"]) == {"transformer", "baseline"}
 
 
@@ -81,7 +106,13 @@ def test_ensemble_scores_with_red_flags_and_ngram_evidence(ensemble, listings):
 
 def test_ensemble_refuses_members_from_another_split(members, synthetic_csv, tmp_path):
     transformer, baseline = members
-    args = EnsembleArgs(out=str(tmp_path / "e"), transformer=str(transformer), baseline=str(baseline), data=DataArgs(data=[str(synthetic_csv)], split_seed=99), progress=False)
+    args = EnsembleArgs(
+        out=str(tmp_path / "e"),
+        transformer=str(transformer),
+        baseline=str(baseline),
+        data=DataArgs(data=[str(synthetic_csv)], split_seed=99),
+        progress=False,
+    )
     with pytest.raises(ValueError, match="another split"):
         ensemble_main(args)
     assert not (tmp_path / "e").exists()
@@ -89,6 +120,12 @@ def test_ensemble_refuses_members_from_another_split(members, synthetic_csv, tmp
 
 def test_ensemble_refuses_a_swapped_member_kind(members, synthetic_csv, tmp_path):
     transformer, baseline = members
-    args = EnsembleArgs(out=str(tmp_path / "e"), transformer=str(baseline), baseline=str(transformer), data=DataArgs(data=[str(synthetic_csv)]), progress=False)
+    args = EnsembleArgs(
+        out=str(tmp_path / "e"),
+        transformer=str(baseline),
+        baseline=str(transformer),
+        data=DataArgs(data=[str(synthetic_csv)]),
+        progress=False,
+    )
     with pytest.raises(ValueError, match="needs a 'transformer' bundle"):
         ensemble_main(args)

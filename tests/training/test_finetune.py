@@ -20,6 +20,7 @@ from lurescan.model.transformer_scorer import OnnxListingClassifier, classifier_
 from lurescan.training.export_onnx import choose_variant  # noqa: E402
 from lurescan.training.finetune import fit_platt, torch_margins  # noqa: E402
 
+
 def test_finetune_writes_a_verified_transformer_bundle(finetuned):
     out, first, manifest = finetuned
     bundle = read_bundle(out)
@@ -28,7 +29,10 @@ def test_finetune_writes_a_verified_transformer_bundle(finetuned):
     assert manifest["onnx"]["variant"] in ("fp32", "int8")
     assert set(manifest["onnx"]["variants"]) == {"fp32", "int8"}
     assert manifest["onnx"]["fused_operators"].get("Attention", 0) >= 1  # eager attention + TorchScript export fuses
-    assert manifest["input"]["max_length"] == 48 and manifest["input"]["input_names"][:2] == ["input_ids", "attention_mask"]
+    assert manifest["input"]["max_length"] == 48 and manifest["input"]["input_names"][:2] == [
+        "input_ids",
+        "attention_mask",
+    ]
     assert manifest["split"]["assignment_sha256"] == first["split"]["assignment_sha256"]
     assert 0.0 <= manifest["threshold"]["threshold"] <= 1.0
     assert manifest["metrics"]["test"]["overall"]["n"] > 0
@@ -50,7 +54,9 @@ def test_onnx_fp32_agrees_with_pytorch(finetuned, listings):
     out, _, manifest = finetuned
     run = Path(str(out) + ".run")
     model = AutoModelForSequenceClassification.from_pretrained(run / "model")
-    onnx = OnnxListingClassifier(run / "onnx" / "model.fp32.onnx", classifier_from_bundle(read_bundle(out)).encoder, manifest["input"]["pad_id"])
+    onnx = OnnxListingClassifier(
+        run / "onnx" / "model.fp32.onnx", classifier_from_bundle(read_bundle(out)).encoder, manifest["input"]["pad_id"]
+    )
     prepared = prepare_many(listings)
     reference = torch_margins(model, onnx.encoder, prepared, manifest["input"]["pad_id"])
     exported, truncated = onnx.margins(prepared)
@@ -115,7 +121,9 @@ def test_cli_finetune_refuses_a_file_as_base_model(tmp_path, synthetic_csv):
 
     not_a_model = tmp_path / "weights.bin"
     not_a_model.write_bytes(b"x")
-    result = CliRunner().invoke(app, ["finetune", "--data", str(synthetic_csv), "--out", str(tmp_path / "b"), "--base-model", str(not_a_model)])
+    result = CliRunner().invoke(
+        app, ["finetune", "--data", str(synthetic_csv), "--out", str(tmp_path / "b"), "--base-model", str(not_a_model)]
+    )
     assert result.exit_code == 1
     assert "is a file" in result.output
     assert not (tmp_path / "b").exists()
@@ -130,12 +138,20 @@ def test_reexport_from_a_checkpoint_rebuilds_the_bundle(finetuned, synthetic_csv
 
     out, _, trained = finetuned
     run = Path(str(out) + ".run")
-    manifest = reexport_main(ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "re"), progress=False), DataArgs(data=[str(synthetic_csv)]), ExportArgs())
+    manifest = reexport_main(
+        ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "re"), progress=False),
+        DataArgs(data=[str(synthetic_csv)]),
+        ExportArgs(),
+    )
     assert manifest["split"]["assignment_sha256"] == trained["split"]["assignment_sha256"]
     assert manifest["epoch_metrics"] == trained["epoch_metrics"] and manifest["input"]["max_length"] == 48
     assert load_scorer(tmp_path / "re").predict_proba([{"text": "free flight"}]).shape == (1,)
     with pytest.raises(ValueError, match="another split"):
-        reexport_main(ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "x"), progress=False), DataArgs(data=[str(synthetic_csv)], split_seed=7), ExportArgs())
+        reexport_main(
+            ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "x"), progress=False),
+            DataArgs(data=[str(synthetic_csv)], split_seed=7),
+            ExportArgs(),
+        )
 
 
 @pytest.mark.slow
@@ -147,8 +163,31 @@ def test_torchrun_two_cpu_processes_train_data_parallel(tiny_bert, synthetic_csv
     if torchrun is None:
         pytest.skip("torchrun not on PATH")
     out = tmp_path / "ddp"
-    command = [torchrun, "--nproc_per_node", "2", "-m", "lurescan", "finetune", "--data", str(synthetic_csv), "--out", str(out)]
-    command += ["--base-model", str(tiny_bert), "--max-length", "48", "--max-steps", "4", "--eval-steps", "2", "--batch-size", "4", "--no-progress"]
+    command = [
+        torchrun,
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "lurescan",
+        "finetune",
+        "--data",
+        str(synthetic_csv),
+        "--out",
+        str(out),
+    ]
+    command += [
+        "--base-model",
+        str(tiny_bert),
+        "--max-length",
+        "48",
+        "--max-steps",
+        "4",
+        "--eval-steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--no-progress",
+    ]
     subprocess.run(command, check=True, timeout=300, cwd=tmp_path, capture_output=True)
     manifest = read_bundle(out).manifest
     assert manifest["params"]["world_size"] == 2

@@ -20,7 +20,9 @@ def tokens(encoder, ids):
 
 
 def test_short_fields_come_first_with_names_and_contacts_masked():
-    header, body = listing_segments(prepare({"text": "the body", "contact": "t.me/agent +855 12 345 678", "title": "Typing job"}))
+    header, body = listing_segments(
+        prepare({"text": "the body", "contact": "t.me/agent +855 12 345 678", "title": "Typing job"})
+    )
     assert header.startswith("title: Typing job | contact:")
     assert "[URL]" in header and "[PHONE]" in header and "t.me" not in header
     assert body == "the body"
