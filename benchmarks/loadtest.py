@@ -178,7 +178,7 @@ async def drive(base: str, path: str, bodies: list[dict], per_request: int, conc
     latencies: list[float] = []
     errors: dict[str, int] = {}
     counted = [0]
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
         start = time.perf_counter()
         measure_from = start + warmup
         stop_at = measure_from + duration
@@ -296,6 +296,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers per server (default: cores).")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 128])
     parser.add_argument("--batch-size", type=int, default=64, help="Listings per /v1/score/batch request.")
+    parser.add_argument("--batch-concurrency", type=int, nargs="+", help="Concurrency levels for batches (default: --concurrency); lower them for slow models.")
     parser.add_argument("--duration", type=float, default=10.0, help="Measured seconds per cell.")
     parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured seconds before each cell.")
     parser.add_argument("--no-floor", action="store_true", help="Skip the trivial FastAPI endpoint.")
@@ -325,7 +326,8 @@ def main(argv=None) -> int:
                 if name != "floor" and not args.no_batch:
                     plans.append(("/v1/score/batch", batches, args.batch_size, f"batch{args.batch_size}"))
                 for path, bodies, per_request, endpoint in plans:
-                    for concurrency in args.concurrency:
+                    levels = (args.batch_concurrency or args.concurrency) if per_request > 1 else args.concurrency
+                    for concurrency in levels:
                         row = {"target": name, "endpoint": endpoint, **run_cell(server, path, bodies, per_request, concurrency, args)}
                         report["results"].append(row)
                         print(f"  {name} {endpoint} x{concurrency}: {row['requests_per_s']:.0f} req/s, {row['listings_per_s']:.0f} listings/s, "
