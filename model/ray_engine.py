@@ -18,6 +18,7 @@ actor a GPU (`score_dataset(..., num_gpus=1)` passes `num_gpus` to
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import logging
@@ -333,6 +334,22 @@ def _summarise(output: str) -> tuple[int, int, int, int]:
     return table.num_rows, int(flagged), table["scam_probability"].null_count, len(dataset.files)
 
 
+@contextlib.contextmanager
+def _job_settings(progress: bool, cpu_limit: Optional[int]):
+    """Progress bars and a CPU cap for this job only: Ray Data's context is process-wide."""
+    import ray.data
+
+    context = ray.data.DataContext.get_current()
+    saved = (context.enable_progress_bars, context.enable_operator_progress_bars, context.execution_options.resource_limits)
+    context.enable_progress_bars = context.enable_operator_progress_bars = progress
+    if cpu_limit is not None:
+        context.execution_options.resource_limits = saved[2].copy(cpu=cpu_limit)
+    try:
+        yield
+    finally:
+        context.enable_progress_bars, context.enable_operator_progress_bars, context.execution_options.resource_limits = saved
+
+
 def _write_parquet(scored, output: str, workers: int) -> None:
     """Write the scored rows; a local folder appears only when complete, a URI gets a _SUCCESS marker."""
     if _is_uri(output):
@@ -389,33 +406,29 @@ def score_dataset(
     try:
         import ray.data
 
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = progress
-        context.enable_operator_progress_bars = progress
         cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
         budget = min(num_cpus or cluster_cpus, cluster_cpus)
         workers = workers or max(1, int(budget // cpus_per_worker))
-        if num_cpus is not None:
-            context.execution_options.resource_limits = context.execution_options.resource_limits.copy(cpu=budget)
         payload = ray.put(bundle_payload(bundle))  # one copy in the object store, shared by every actor
         startup = time.perf_counter() - started
         try:
-            dataset, columns = read_dataset(inputs, sep, concurrency=workers)
-            require_text_columns(inputs.label, columns if columns is not None else dataset.schema().names)
-            scored = dataset.map_batches(
-                BundleScorer,
-                fn_constructor_kwargs={"payload": payload, "threshold": threshold, "threads": max(1, int(cpus_per_worker))},
-                batch_size=batch_size,
-                batch_format="pandas",
-                # Start with one actor and grow to `workers`: Ray Data's file
-                # listing task needs a CPU at the start, and a pool holding every
-                # CPU from the first moment would starve it.
-                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers, initial_size=1),
-                num_cpus=cpus_per_worker,
-                num_gpus=num_gpus or None,
-                zero_copy_batch=False,
-            )
-            _write_parquet(scored, output, workers)
+            with _job_settings(progress, cpu_limit=budget if num_cpus is not None else None):
+                dataset, columns = read_dataset(inputs, sep, concurrency=workers)
+                require_text_columns(inputs.label, columns if columns is not None else dataset.schema().names)
+                scored = dataset.map_batches(
+                    BundleScorer,
+                    fn_constructor_kwargs={"payload": payload, "threshold": threshold, "threads": max(1, int(cpus_per_worker))},
+                    batch_size=batch_size,
+                    batch_format="pandas",
+                    # Start with one actor and grow to `workers`: Ray Data's file
+                    # listing task needs a CPU at the start, and a pool holding every
+                    # CPU from the first moment would starve it.
+                    compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers, initial_size=1),
+                    num_cpus=cpus_per_worker,
+                    num_gpus=num_gpus or None,
+                    zero_copy_batch=False,
+                )
+                _write_parquet(scored, output, workers)
         except (TableError, RayEngineError):
             raise
         except Exception as exc:
