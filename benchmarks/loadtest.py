@@ -64,7 +64,9 @@ def load_listings(limit: int = 2000, seed: int = 7) -> list[dict]:
         for line in path.read_text("utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                listing = {k: row[k] for k in ("title", "company", "location", "salary", "text", "description") if row.get(k)}
+                listing = {
+                    k: row[k] for k in ("title", "company", "location", "salary", "text", "description") if row.get(k)
+                }
                 if listing:
                     rows.append(listing)
     if not rows:
@@ -102,7 +104,7 @@ class Server:
     def __init__(self, cmd: list[str], port: int, env: dict, ready_path: str, log: Path):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        self._log = open(log, "wb")
+        self._log = open(log, "wb")  # noqa: SIM115 - open for the server's life, closed in stop()
         self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
         self.ready_path = ready_path
         self.log = log
@@ -148,7 +150,18 @@ def start_lurescan(bundle: str | None, workers: int, tmp: Path) -> Server:
         "PYTHONWARNINGS": "ignore",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    cmd = [sys.executable, "-m", "lurescan", "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lurescan",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
     if bundle:
         cmd += ["--model", bundle]
     return Server(cmd, port, env, "/readyz", tmp / f"server-{port}.log")
@@ -157,8 +170,8 @@ def start_lurescan(bundle: str | None, workers: int, tmp: Path) -> Server:
 def start_floor(workers: int, tmp: Path) -> Server:
     port = free_port()
     code = (
-        "import uvicorn; uvicorn.run('loadtest:floor_app', app_dir=%r, host='127.0.0.1', port=%d, workers=%d, "
-        "log_level='warning', access_log=False)" % (str(Path(__file__).parent), port, workers)
+        f"import uvicorn; uvicorn.run('loadtest:floor_app', app_dir={str(Path(__file__).parent)!r}, host='127.0.0.1', "
+        f"port={port}, workers={workers}, log_level='warning', access_log=False)"
     )
     return Server([sys.executable, "-c", code], port, dict(os.environ), "/docs", tmp / f"floor-{port}.log")
 
@@ -166,11 +179,13 @@ def start_floor(workers: int, tmp: Path) -> Server:
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
-    k = min(len(sorted_values) - 1, max(0, int(round(q / 100 * (len(sorted_values) - 1)))))
+    k = min(len(sorted_values) - 1, max(0, round(q / 100 * (len(sorted_values) - 1))))
     return sorted_values[k]
 
 
-async def drive(base: str, path: str, bodies: list[dict], per_request: int, concurrency: int, duration: float, warmup: float) -> dict:
+async def drive(
+    base: str, path: str, bodies: list[dict], per_request: int, concurrency: int, duration: float, warmup: float
+) -> dict:
     """`concurrency` clients each send requests back to back for `duration` seconds after `warmup`."""
     import httpx
 
@@ -241,9 +256,8 @@ def profile_model(bundle: str | None, listings: list[dict], batch_size: int) -> 
     """Where one worker's time goes when scoring: pyinstrument over Scorer.score."""
     import warnings
 
-    from pyinstrument import Profiler
-
     from lurescan.model.scoring import load_scorer
+    from pyinstrument import Profiler
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -260,7 +274,14 @@ def profile_model(bundle: str | None, listings: list[dict], batch_size: int) -> 
 
 
 def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return {
         "cpu": model,
         "cores": os.cpu_count(),
@@ -272,15 +293,34 @@ def machine() -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    header = ("target", "endpoint", "clients", "req/s", "listings/s", "p50 ms", "p95 ms", "p99 ms", "cpu ms/listing", "errors", "load")
+    header = (
+        "target",
+        "endpoint",
+        "clients",
+        "req/s",
+        "listings/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "cpu ms/listing",
+        "errors",
+        "load",
+    )
     lines = [header]
     for r in rows:
         lines.append(
             (
-                r["target"], r["endpoint"], str(r["concurrency"]), f"{r['requests_per_s']:.0f}", f"{r['listings_per_s']:.0f}",
-                f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}",
+                r["target"],
+                r["endpoint"],
+                str(r["concurrency"]),
+                f"{r['requests_per_s']:.0f}",
+                f"{r['listings_per_s']:.0f}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p95_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
                 "-" if r["server_cpu_ms_per_listing"] is None else f"{r['server_cpu_ms_per_listing']:.2f}",
-                str(sum(r["errors"].values())), f"{r['load_before']:.1f}",
+                str(sum(r["errors"].values())),
+                f"{r['load_before']:.1f}",
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -292,11 +332,20 @@ def print_table(rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bundle", action="append", default=[], help="Bundle directory (repeat; default: the packaged bundle).")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers per server (default: cores).")
+    parser.add_argument(
+        "--bundle", action="append", default=[], help="Bundle directory (repeat; default: the packaged bundle)."
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers per server (default: cores)."
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 128])
     parser.add_argument("--batch-size", type=int, default=64, help="Listings per /v1/score/batch request.")
-    parser.add_argument("--batch-concurrency", type=int, nargs="+", help="Concurrency levels for batches (default: --concurrency); lower them for slow models.")
+    parser.add_argument(
+        "--batch-concurrency",
+        type=int,
+        nargs="+",
+        help="Concurrency levels for batches (default: --concurrency); lower them for slow models.",
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="Measured seconds per cell.")
     parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured seconds before each cell.")
     parser.add_argument("--no-floor", action="store_true", help="Skip the trivial FastAPI endpoint.")
@@ -307,12 +356,24 @@ def main(argv=None) -> int:
 
     listings = load_listings()
     singles = [{"id": f"ad-{i}", **listing} for i, listing in enumerate(listings)]
-    batches = [{"listings": [singles[(i + j) % len(singles)] for j in range(args.batch_size)]} for i in range(0, len(singles), args.batch_size)]
+    batches = [
+        {"listings": [singles[(i + j) % len(singles)] for j in range(args.batch_size)]}
+        for i in range(0, len(singles), args.batch_size)
+    ]
     mean_chars = statistics.fmean(sum(len(v) for k, v in s.items() if k != "id") for s in singles)
-    report = {"machine": machine(), "workers": args.workers, "duration_s": args.duration, "batch_size": args.batch_size,
-              "listings": {"count": len(singles), "mean_chars": round(mean_chars)}, "results": []}
-    print(f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, load {report['machine']['load_average_at_start']}; "
-          f"{args.workers} workers; {len(singles)} corpus listings, mean {mean_chars:.0f} chars", flush=True)
+    report = {
+        "machine": machine(),
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "batch_size": args.batch_size,
+        "listings": {"count": len(singles), "mean_chars": round(mean_chars)},
+        "results": [],
+    }
+    print(
+        f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, load {report['machine']['load_average_at_start']}; "
+        f"{args.workers} workers; {len(singles)} corpus listings, mean {mean_chars:.0f} chars",
+        flush=True,
+    )
 
     targets = [("floor", None)] if not args.no_floor else []
     targets += [(f"lurescan:{Path(b).name}" if b else "lurescan:default", b) for b in (args.bundle or [None])]
@@ -328,14 +389,23 @@ def main(argv=None) -> int:
                 for path, bodies, per_request, endpoint in plans:
                     levels = (args.batch_concurrency or args.concurrency) if per_request > 1 else args.concurrency
                     for concurrency in levels:
-                        row = {"target": name, "endpoint": endpoint, **run_cell(server, path, bodies, per_request, concurrency, args)}
+                        row = {
+                            "target": name,
+                            "endpoint": endpoint,
+                            **run_cell(server, path, bodies, per_request, concurrency, args),
+                        }
                         report["results"].append(row)
-                        print(f"  {name} {endpoint} x{concurrency}: {row['requests_per_s']:.0f} req/s, {row['listings_per_s']:.0f} listings/s, "
-                              f"p99 {row['p99_ms']:.1f} ms, errors {sum(row['errors'].values())}", flush=True)
+                        print(
+                            f"  {name} {endpoint} x{concurrency}: {row['requests_per_s']:.0f} req/s, {row['listings_per_s']:.0f} listings/s, "
+                            f"p99 {row['p99_ms']:.1f} ms, errors {sum(row['errors'].values())}",
+                            flush=True,
+                        )
             finally:
                 server.stop()
     if args.profile:
-        report["profile"] = {b or "default": profile_model(b, listings, args.batch_size) for b in (args.bundle or [None])}
+        report["profile"] = {
+            b or "default": profile_model(b, listings, args.batch_size) for b in (args.bundle or [None])
+        }
     print()
     print_table(report["results"])
     if args.profile:

@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from loadtest import REPO, Server, free_port, load_listings, machine, tree  # noqa: E402
+from loadtest import REPO, Server, free_port, load_listings, machine, tree
 
 MAX_BATCH = 16
 
@@ -69,7 +69,18 @@ def start_server(args, tmp: Path, keys_file: Path, database_url: str) -> Server:
         "PYTHONWARNINGS": "ignore",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    cmd = [sys.executable, "-m", "lurescan", "serve", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lurescan",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+        "--log-level",
+        "warning",
+    ]
     if args.bundle:
         cmd += ["--model", args.bundle]
     server = Server(cmd, port, env, "/readyz", tmp / f"soak-server-{port}.log")
@@ -101,8 +112,28 @@ def request_kinds(listings: list[dict], keys: dict[str, str]):
 
     return [
         ("score", 30, {200}, lambda rng: ("POST", "/v1/score", ok, js(listing(rng)))),
-        ("batch", 8, {200}, lambda rng: ("POST", "/v1/score/batch", ok, js({"listings": [listing(rng) for _ in range(rng.randint(1, MAX_BATCH))]}))),
-        ("feedback", 15, {201}, lambda rng: ("POST", "/v1/feedback", ok, js({"verdict": rng.choice(["scam", "legitimate", "unsure"]), "note": "soak", "listing": listing(rng)}))),
+        (
+            "batch",
+            8,
+            {200},
+            lambda rng: (
+                "POST",
+                "/v1/score/batch",
+                ok,
+                js({"listings": [listing(rng) for _ in range(rng.randint(1, MAX_BATCH))]}),
+            ),
+        ),
+        (
+            "feedback",
+            15,
+            {201},
+            lambda rng: (
+                "POST",
+                "/v1/feedback",
+                ok,
+                js({"verdict": rng.choice(["scam", "legitimate", "unsure"]), "note": "soak", "listing": listing(rng)}),
+            ),
+        ),
         ("store", 3, {200}, lambda rng: ("POST", "/v1/score", ok, js({**listing(rng), "store": True}))),
         ("model", 2, {200}, lambda rng: ("GET", "/v1/model", ok, None)),
         ("bad_json", 4, {400}, lambda rng: ("POST", "/v1/score", ok, b'{"text": "unterminated')),
@@ -112,15 +143,56 @@ def request_kinds(listings: list[dict], keys: dict[str, str]):
         ("unknown_field", 3, {422}, lambda rng: ("POST", "/v1/score", ok, js({"descripton": "typo"}))),
         ("bad_type", 3, {422}, lambda rng: ("POST", "/v1/score", ok, js({"text": ["a"], "threshold": "high"}))),
         ("oversize", 2, {413}, lambda rng: ("POST", "/v1/score", ok, js({"text": "x" * 1_100_000}))),
-        ("too_many", 2, {413}, lambda rng: ("POST", "/v1/score/batch", ok, js({"listings": [listing(rng) for _ in range(MAX_BATCH + 1)]}))),
+        (
+            "too_many",
+            2,
+            {413},
+            lambda rng: ("POST", "/v1/score/batch", ok, js({"listings": [listing(rng) for _ in range(MAX_BATCH + 1)]})),
+        ),
         ("wrong_key", 4, {401}, lambda rng: ("POST", "/v1/score", {**ok, "X-API-Key": "lsk_wrong"}, js(listing(rng)))),
         ("no_key", 3, {401}, lambda rng: ("POST", "/v1/score", {"Content-Type": "application/json"}, js(listing(rng)))),
-        ("rate_limited_key", 4, {200, 429}, lambda rng: ("POST", "/v1/score", {**ok, "X-API-Key": keys["slow"]}, js(listing(rng)))),
+        (
+            "rate_limited_key",
+            4,
+            {200, 429},
+            lambda rng: ("POST", "/v1/score", {**ok, "X-API-Key": keys["slow"]}, js(listing(rng))),
+        ),
         ("media_type", 2, {415}, lambda rng: ("POST", "/v1/score", {**ok, "Content-Type": "text/plain"}, b"hello")),
         ("not_found", 2, {404}, lambda rng: ("GET", "/v1/nothing", ok, None)),
         ("wrong_method", 1, {405}, lambda rng: ("GET", "/v1/score", ok, None)),
-        ("odd_unicode", 3, {200}, lambda rng: ("POST", "/v1/score", ok, js({"text": "\u202e\x00 Work in 柬埔寨 🌴\ud800 Telegram @x \u200b\ufeff" * rng.randint(1, 50), "title": "\x00"}))),
-        ("html", 3, {200}, lambda rng: ("POST", "/v1/score", ok, js({"html": "<div>" * 500 + "<script>alert(1)</script>Work abroad &amp; earn $5000 &#x1F600; <b unclosed" + "</div>" * 10}))),
+        (
+            "odd_unicode",
+            3,
+            {200},
+            lambda rng: (
+                "POST",
+                "/v1/score",
+                ok,
+                js(
+                    {
+                        "text": "\u202e\x00 Work in 柬埔寨 🌴\ud800 Telegram @x \u200b\ufeff" * rng.randint(1, 50),
+                        "title": "\x00",
+                    }
+                ),
+            ),
+        ),
+        (
+            "html",
+            3,
+            {200},
+            lambda rng: (
+                "POST",
+                "/v1/score",
+                ok,
+                js(
+                    {
+                        "html": "<div>" * 500
+                        + "<script>alert(1)</script>Work abroad &amp; earn $5000 &#x1F600; <b unclosed"
+                        + "</div>" * 10
+                    }
+                ),
+            ),
+        ),
         ("health", 1, {200}, lambda rng: ("GET", "/readyz", {}, None)),
     ]
 
@@ -145,7 +217,9 @@ class Tally:
                 self.examples.setdefault(f"{kind}:{status}", (body or b"")[:300].decode("utf-8", "replace"))
 
 
-async def client_loop(base_ref: list[str], kinds, rng: random.Random, tally: Tally, stop: asyncio.Event, outage: asyncio.Event) -> None:
+async def client_loop(
+    base_ref: list[str], kinds, rng: random.Random, tally: Tally, stop: asyncio.Event, outage: asyncio.Event
+) -> None:
     names = [k[0] for k in kinds]
     weights = [k[1] for k in kinds]
     by_name = {k[0]: k for k in kinds}
@@ -175,7 +249,10 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
     base_ref = [server.base]
     segments = [{"started_s": 0.0, "rss_mb": []}]
     t0 = time.monotonic()
-    clients = [asyncio.create_task(client_loop(base_ref, kinds, random.Random(i), tally, stop, outage)) for i in range(args.clients)]
+    clients = [
+        asyncio.create_task(client_loop(base_ref, kinds, random.Random(i), tally, stop, outage))
+        for i in range(args.clients)
+    ]
     duration = args.minutes * 60
     kill_at = duration * args.kill_at if args.kill_at > 0 else None
     killed = False
@@ -183,8 +260,11 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
         while (elapsed := time.monotonic() - t0) < duration:
             await asyncio.sleep(args.sample_seconds)
             segments[-1]["rss_mb"].append((round(time.monotonic() - t0, 1), round(rss_mb(worker_pids(server)), 1)))
-            print(f"  {elapsed:6.0f}s  rss {segments[-1]['rss_mb'][-1][1]:7.1f} MB  5xx {tally.server_errors}  unexpected {sum(tally.unexpected.values())}  "
-                  f"acked feedback {len(tally.acked_feedback)}", flush=True)
+            print(
+                f"  {elapsed:6.0f}s  rss {segments[-1]['rss_mb'][-1][1]:7.1f} MB  5xx {tally.server_errors}  unexpected {sum(tally.unexpected.values())}  "
+                f"acked feedback {len(tally.acked_feedback)}",
+                flush=True,
+            )
             if kill_at is not None and not killed and elapsed >= kill_at:
                 killed = True
                 acked_before = len(tally.acked_feedback)
@@ -196,13 +276,20 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
                         pass
                 server.proc.wait()
                 server.stop()
-                print(f"  kill -9 at {elapsed:.0f}s with {acked_before} feedback rows acknowledged; restarting", flush=True)
+                print(
+                    f"  kill -9 at {elapsed:.0f}s with {acked_before} feedback rows acknowledged; restarting",
+                    flush=True,
+                )
                 restart = time.monotonic()
                 server = await asyncio.to_thread(start_server, args, tmp, keys_file, database_url)
                 base_ref[0] = server.base
                 await asyncio.sleep(0.5)
                 outage.clear()
-                report["kill"] = {"at_s": round(elapsed, 1), "acked_before_kill": acked_before, "restart_s": round(time.monotonic() - restart, 1)}
+                report["kill"] = {
+                    "at_s": round(elapsed, 1),
+                    "acked_before_kill": acked_before,
+                    "restart_s": round(time.monotonic() - restart, 1),
+                }
                 segments.append({"started_s": round(time.monotonic() - t0, 1), "rss_mb": []})
     finally:
         stop.set()
@@ -210,9 +297,8 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
         server.stop()
 
     # Count the rows on disk after a clean stop.
-    from sqlalchemy import select
-
     from lurescan.serve.db import Database, Feedback
+    from sqlalchemy import select
 
     db = Database(database_url)
     with db.session() as session:
@@ -251,23 +337,27 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--bundle", help="Bundle directory (default: the packaged bundle).")
     parser.add_argument("--database-url", help="Default: a fresh SQLite file.")
-    parser.add_argument("--kill-at", type=float, default=0.5, help="Fraction of the run at which to kill -9 the server (0 = never).")
+    parser.add_argument(
+        "--kill-at", type=float, default=0.5, help="Fraction of the run at which to kill -9 the server (0 = never)."
+    )
     parser.add_argument("--sample-seconds", type=float, default=5.0)
     parser.add_argument("--rss-warmup", type=float, default=30.0, help="Seconds after each start before RSS counts.")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "soak.json")
     args = parser.parse_args(argv)
 
     report = {"machine": machine(), "minutes": args.minutes, "clients": args.clients, "workers": args.workers}
-    print(f"soak: {args.minutes} min, {args.clients} clients, {args.workers} workers on {report['machine']['cpu']}", flush=True)
+    print(
+        f"soak: {args.minutes} min, {args.clients} clients, {args.workers} workers on {report['machine']['cpu']}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="lurescan-soak-") as tmp_dir:
         tmp = Path(tmp_dir)
         keys_file = tmp / "keys.json"
         keys = make_keys(keys_file)
         database_url = args.database_url or f"sqlite:///{tmp / 'soak.sqlite3'}"
         if args.database_url:
-            from sqlalchemy import delete
-
             from lurescan.serve.db import Database, Feedback
+            from sqlalchemy import delete
 
             db = Database(database_url)
             db.create_tables()
@@ -285,8 +375,12 @@ def main(argv=None) -> int:
     print(f"transport errors: {report['transport_errors'] or 'none'}")
     for i, seg in enumerate(report["memory_segments"]):
         if "rss_growth_mb" in seg:
-            print(f"RSS of workers, run {i + 1}: {seg['rss_early_mb']} MB early -> {seg['rss_late_mb']} MB late ({seg['rss_growth_mb']:+} MB)")
-    print(f"feedback: {report['feedback_acknowledged']} acknowledged, {report['feedback_rows_in_db']} in the database, {report['feedback_lost']} lost")
+            print(
+                f"RSS of workers, run {i + 1}: {seg['rss_early_mb']} MB early -> {seg['rss_late_mb']} MB late ({seg['rss_growth_mb']:+} MB)"
+            )
+    print(
+        f"feedback: {report['feedback_acknowledged']} acknowledged, {report['feedback_rows_in_db']} in the database, {report['feedback_lost']} lost"
+    )
     print(f"wrote {args.out}")
     ok = report["server_errors_5xx"] == 0 and not report["unexpected_statuses"] and report["feedback_lost"] == 0
     return 0 if ok else 1

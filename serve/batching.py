@@ -15,11 +15,9 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Optional
 
 import anyio
 import sklearn
-
 from lurescan.model.listing import JobListing
 from lurescan.model.scoring import ListingScore
 
@@ -31,7 +29,7 @@ from .model_holder import ModelHolder
 @dataclass
 class _Job:
     listings: list[JobListing]
-    threshold: Optional[float]
+    threshold: float | None
     future: asyncio.Future = field(repr=False)
 
 
@@ -40,17 +38,19 @@ class CoalescingScorer:
         self.holder = holder
         self.max_listings = max_listings
         self._queue: deque[_Job] = deque()
-        self._wakeup: Optional[asyncio.Event] = None
-        self._task: Optional[asyncio.Task] = None
+        self._wakeup: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
             self._wakeup = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="lurescan-scoring")
 
-    async def score(self, listings: list[JobListing], threshold: Optional[float] = None) -> list[ListingScore]:
+    async def score(self, listings: list[JobListing], threshold: float | None = None) -> list[ListingScore]:
         if self.holder.scorer is None:
-            raise ApiError(503, "model_not_ready", "no model is loaded yet; retry shortly", headers={"Retry-After": "1"})
+            raise ApiError(
+                503, "model_not_ready", "no model is loaded yet; retry shortly", headers={"Retry-After": "1"}
+            )
         self._ensure_running()
         future = asyncio.get_running_loop().create_future()
         self._queue.append(_Job(listings, threshold, future))
@@ -75,8 +75,8 @@ class CoalescingScorer:
 
     def _score_groups(self, jobs: list[_Job]) -> list[list[ListingScore]]:
         scorer = self.holder.scorer
-        results: list[Optional[list[ListingScore]]] = [None] * len(jobs)
-        groups: dict[Optional[float], list[int]] = {}
+        results: list[list[ListingScore] | None] = [None] * len(jobs)
+        groups: dict[float | None, list[int]] = {}
         for i, job in enumerate(jobs):
             groups.setdefault(job.threshold, []).append(i)
         for threshold, members in groups.items():
@@ -105,7 +105,7 @@ class CoalescingScorer:
     async def _settle(self, jobs: list[_Job]) -> None:
         try:
             results = await anyio.to_thread.run_sync(self._score_jobs, jobs)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is retried per request
             if len(jobs) > 1:
                 # Score each request alone, so one request that breaks the model fails only itself.
                 for job in jobs:
@@ -123,7 +123,7 @@ class CoalescingScorer:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001, S110 - shutting down
                 pass
         while self._queue:
             job = self._queue.popleft()

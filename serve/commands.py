@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -73,26 +73,49 @@ def _set_env(**values) -> None:
 
 @_user_errors
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1; open mode only on loopback).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Worker processes (default 1; one per core).")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
-    keys_file: Annotated[Optional[Path], typer.Option(help="API keys file (see `lurescan keys create`).")] = None,
-    open_mode: Annotated[Optional[bool], typer.Option("--open/--no-open", help="Serve loopback clients without keys (default: on when bound to loopback with no keys).")] = None,
-    database_url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default sqlite:///lurescan.sqlite3).")] = None,
-    redis_url: Annotated[Optional[str], typer.Option(help="Redis URL for shared rate limits.")] = None,
-    log_level: Annotated[Optional[str], typer.Option(help="critical, error, warning, info or debug.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default 127.0.0.1; open mode only on loopback).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Worker processes (default 1; one per core).")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")
+    ] = None,
+    keys_file: Annotated[Path | None, typer.Option(help="API keys file (see `lurescan keys create`).")] = None,
+    open_mode: Annotated[
+        bool | None,
+        typer.Option(
+            "--open/--no-open",
+            help="Serve loopback clients without keys (default: on when bound to loopback with no keys).",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL (default sqlite:///lurescan.sqlite3).")
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Redis URL for shared rate limits.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="critical, error, warning, info or debug.")] = None,
 ):
     """Run the scoring API (uvicorn, N workers); settings also from LURESCAN_* and .env."""
     import uvicorn
-
     from lurescan.model.bundle import read_bundle
 
     from .core.config import Settings, get_settings
     from .core.metrics import MULTIPROC_ENV
     from .db import Database
 
-    _set_env(host=host, port=port, workers=workers, bundle_path=model, api_keys_file=keys_file, open_mode=open_mode, database_url=database_url, redis_url=redis_url, log_level=log_level)
+    _set_env(
+        host=host,
+        port=port,
+        workers=workers,
+        bundle_path=model,
+        api_keys_file=keys_file,
+        open_mode=open_mode,
+        database_url=database_url,
+        redis_url=redis_url,
+        log_level=log_level,
+    )
     get_settings.cache_clear()
     settings = Settings()
     # Check what would stop every worker, once, with one clear line.
@@ -108,11 +131,16 @@ def serve(
     db.dispose()
     metrics_dir = None
     if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):
-        metrics_dir = Path(settings.metrics_dir) if settings.metrics_dir else Path(tempfile.mkdtemp(prefix="lurescan-metrics-"))
+        metrics_dir = (
+            Path(settings.metrics_dir) if settings.metrics_dir else Path(tempfile.mkdtemp(prefix="lurescan-metrics-"))
+        )
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ[MULTIPROC_ENV] = str(metrics_dir)
-    typer.echo(f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}", err=True)
+    typer.echo(
+        f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}",
+        err=True,
+    )
     try:
         uvicorn.run(
             "lurescan.serve.main:create_app",
@@ -137,7 +165,9 @@ feedback_app = typer.Typer(help="Moderators' feedback stored by the API.", no_ar
 @_user_errors
 def feedback_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .csv, .jsonl or .parquet (gzip allowed).")],
-    database_url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL (default: LURESCAN_DATABASE_URL or sqlite:///lurescan.sqlite3).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL (default: LURESCAN_DATABASE_URL or sqlite:///lurescan.sqlite3).")
+    ] = None,
     source: Annotated[str, typer.Option(help="Value of the `source` column.")] = "lurescan_feedback",
 ):
     """Write feedback in the canonical training layout, for `lurescan train --data FILE`."""
@@ -168,8 +198,8 @@ def keys_create(
     name: Annotated[str, typer.Argument(help="Who holds the key, e.g. board-a (letters, digits, _.@-).")],
     file: Annotated[Path, typer.Option("--file", "-f", help="Keys file to add to (created if missing).")],
     admin: Annotated[bool, typer.Option(help="May reload the model (/v1/admin/reload).")] = False,
-    rate_per_second: Annotated[Optional[float], typer.Option(help="Listings per second for this key.")] = None,
-    burst: Annotated[Optional[int], typer.Option(help="Bucket size for this key.")] = None,
+    rate_per_second: Annotated[float | None, typer.Option(help="Listings per second for this key.")] = None,
+    burst: Annotated[int | None, typer.Option(help="Bucket size for this key.")] = None,
 ):
     """Create a key: print it once, store only its sha256."""
     from .core.config import ApiKeyEntry, KeysFile, read_keys_file

@@ -6,17 +6,16 @@ scoped to the caller's key, so one client never sees another's listings.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
-
-from sqlalchemy import select
+from collections.abc import Sequence
 
 from lurescan.model.listing import JobListing
 from lurescan.model.scoring import ListingScore
+from sqlalchemy import select
 
 from .db import LISTING_COLUMNS, Database, Feedback, StoredListing
 
 
-def listing_columns(listing: Optional[JobListing], language: Optional[str], keep_text: bool) -> dict:
+def listing_columns(listing: JobListing | None, language: str | None, keep_text: bool) -> dict:
     if listing is None or not keep_text:
         return {"language": language}
     values = {name: getattr(listing, name) for name in LISTING_COLUMNS}
@@ -24,7 +23,9 @@ def listing_columns(listing: Optional[JobListing], language: Optional[str], keep
     return values
 
 
-def store_scored(db: Database, api_key: str, listings: Sequence[JobListing], scores: Sequence[ListingScore]) -> list[int]:
+def store_scored(
+    db: Database, api_key: str, listings: Sequence[JobListing], scores: Sequence[ListingScore]
+) -> list[int]:
     rows = [
         StoredListing(
             api_key=api_key,
@@ -43,9 +44,11 @@ def store_scored(db: Database, api_key: str, listings: Sequence[JobListing], sco
         return [row.id for row in rows]
 
 
-def get_stored(db: Database, api_key: str, stored_id: int) -> Optional[JobListing]:
+def get_stored(db: Database, api_key: str, stored_id: int) -> JobListing | None:
     with db.session() as session:
-        row = session.scalar(select(StoredListing).where(StoredListing.id == stored_id, StoredListing.api_key == api_key))
+        row = session.scalar(
+            select(StoredListing).where(StoredListing.id == stored_id, StoredListing.api_key == api_key)
+        )
         if row is None:
             return None
         fields = {name: getattr(row, name) for name in LISTING_COLUMNS}
@@ -56,12 +59,12 @@ def add_feedback(
     db: Database,
     api_key: str,
     verdict: str,
-    note: Optional[str],
+    note: str | None,
     listing: JobListing,
-    language: Optional[str],
-    model_version: Optional[str],
-    scam_probability: Optional[float],
-    stored_id: Optional[int],
+    language: str | None,
+    model_version: str | None,
+    scam_probability: float | None,
+    stored_id: int | None,
     keep_text: bool,
 ) -> Feedback:
     """Insert and commit one feedback row; returns it once it is durable."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -54,20 +53,20 @@ class Base(DeclarativeBase):
 class ListingText:
     """The listing as the client sent it (every column optional)."""
 
-    language: Mapped[Optional[str]] = mapped_column(String(16))
-    title: Mapped[Optional[str]] = mapped_column(Text)
-    company: Mapped[Optional[str]] = mapped_column(Text)
-    location: Mapped[Optional[str]] = mapped_column(Text)
-    salary: Mapped[Optional[str]] = mapped_column(Text)
-    employment_type: Mapped[Optional[str]] = mapped_column(Text)
-    contact: Mapped[Optional[str]] = mapped_column(Text)
-    url: Mapped[Optional[str]] = mapped_column(Text)
-    company_profile: Mapped[Optional[str]] = mapped_column(Text)
-    description: Mapped[Optional[str]] = mapped_column(Text)
-    requirements: Mapped[Optional[str]] = mapped_column(Text)
-    benefits: Mapped[Optional[str]] = mapped_column(Text)
-    text: Mapped[Optional[str]] = mapped_column(Text)
-    html: Mapped[Optional[str]] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    salary: Mapped[str | None] = mapped_column(Text)
+    employment_type: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    company_profile: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    requirements: Mapped[str | None] = mapped_column(Text)
+    benefits: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
 
 
 class Feedback(ListingText, Base):
@@ -78,12 +77,12 @@ class Feedback(ListingText, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     api_key: Mapped[str] = mapped_column(String(80), index=True)
-    listing_id: Mapped[Optional[str]] = mapped_column(String(256), index=True)
-    stored_listing_id: Mapped[Optional[int]] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    listing_id: Mapped[str | None] = mapped_column(String(256), index=True)
+    stored_listing_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     verdict: Mapped[str] = mapped_column(String(16))
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    model_version: Mapped[Optional[str]] = mapped_column(String(128))
-    scam_probability: Mapped[Optional[float]] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    model_version: Mapped[str | None] = mapped_column(String(128))
+    scam_probability: Mapped[float | None] = mapped_column(Float)
 
 
 class StoredListing(ListingText, Base):
@@ -94,7 +93,7 @@ class StoredListing(ListingText, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     api_key: Mapped[str] = mapped_column(String(80), index=True)
-    listing_id: Mapped[Optional[str]] = mapped_column(String(256), index=True)
+    listing_id: Mapped[str | None] = mapped_column(String(256), index=True)
     model_version: Mapped[str] = mapped_column(String(128))
     scam_probability: Mapped[float] = mapped_column(Float)
     flagged: Mapped[bool] = mapped_column(Boolean)

@@ -14,18 +14,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import pandas as pd
-from sqlalchemy import func, or_, select
-
 from lurescan.model.tables import table_writer
+from sqlalchemy import func, or_, select
 
 from .db import Database, Feedback
 
 CANONICAL_COLUMNS = ("id", "source", "lang", "title", "company", "location", "salary", "text", "label")
 # Listing fields written after the canonical ones, when some exported row has them.
-EXTRA_COLUMNS = ("description", "requirements", "benefits", "contact", "employment_type", "url", "company_profile", "html")
+EXTRA_COLUMNS = (
+    "description",
+    "requirements",
+    "benefits",
+    "contact",
+    "employment_type",
+    "url",
+    "company_profile",
+    "html",
+)
 LABELS = {"scam": 1, "legitimate": 0}
 TEXT_COLUMNS = ("title", "company", "location", "salary", "text") + EXTRA_COLUMNS
 
@@ -39,25 +46,40 @@ class ExportSummary:
 
 
 def _labelled_with_text():
-    has_text = or_(*[getattr(Feedback, name).is_not(None) & (func.length(getattr(Feedback, name)) > 0) for name in TEXT_COLUMNS])
+    has_text = or_(
+        *[getattr(Feedback, name).is_not(None) & (func.length(getattr(Feedback, name)) > 0) for name in TEXT_COLUMNS]
+    )
     return Feedback.verdict.in_(tuple(LABELS)), has_text
 
 
-def export_feedback(db: Database, out: Union[str, Path], source: str = "lurescan_feedback", chunk_rows: int = 1000) -> ExportSummary:
+def export_feedback(
+    db: Database, out: str | Path, source: str = "lurescan_feedback", chunk_rows: int = 1000
+) -> ExportSummary:
     labelled, has_text = _labelled_with_text()
     with db.session() as session:
         present = [
             name
             for name in EXTRA_COLUMNS
-            if session.scalar(select(func.count()).select_from(Feedback).where(labelled, has_text, getattr(Feedback, name).is_not(None), func.length(getattr(Feedback, name)) > 0))
+            if session.scalar(
+                select(func.count())
+                .select_from(Feedback)
+                .where(
+                    labelled, has_text, getattr(Feedback, name).is_not(None), func.length(getattr(Feedback, name)) > 0
+                )
+            )
         ]
-        skipped_unsure = session.scalar(select(func.count()).select_from(Feedback).where(Feedback.verdict.not_in(tuple(LABELS)))) or 0
+        skipped_unsure = (
+            session.scalar(select(func.count()).select_from(Feedback).where(Feedback.verdict.not_in(tuple(LABELS))))
+            or 0
+        )
         skipped_no_text = session.scalar(select(func.count()).select_from(Feedback).where(labelled, ~has_text)) or 0
         columns = list(CANONICAL_COLUMNS) + present
         text_columns = [name for name in columns if name not in ("id", "source", "lang", "label")]
         # Plain rows, not ORM objects: nothing accumulates in the session while streaming.
         query = (
-            select(Feedback.id, Feedback.language, Feedback.verdict, *[getattr(Feedback, name) for name in text_columns])
+            select(
+                Feedback.id, Feedback.language, Feedback.verdict, *[getattr(Feedback, name) for name in text_columns]
+            )
             .where(labelled, has_text)
             .order_by(Feedback.id)
             .execution_options(yield_per=chunk_rows, stream_results=True)

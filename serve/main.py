@@ -13,15 +13,14 @@ import logging
 import os
 import signal
 from contextlib import asynccontextmanager
-from typing import Optional
 
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from lurescan.model.bundle import BundleError
 
 from lurescan import __version__
-from lurescan.model.bundle import BundleError
 
 from .api.deps import API_KEY_HEADER
 from .api.routes import feedback, health, metrics, model, score, ui
@@ -55,7 +54,7 @@ def _description(settings: Settings) -> str:
         f"| body of /v1/score/batch | {settings.max_batch_body_bytes:,} bytes |\n"
         f"| characters per text field (longer: cut, `truncated: true`) | {settings.max_field_chars:,} |\n"
         f"| rate per key | {settings.rate_limit_per_second:g} listings/s, burst {settings.rate_limit_burst} |\n\n"
-        "**Errors** are JSON `{\"error\": {\"type\", \"message\", \"details\"?}}` with a stable `type` "
+        '**Errors** are JSON `{"error": {"type", "message", "details"?}}` with a stable `type` '
         "(`invalid_json`, `validation_error`, `empty_listing`, `missing_api_key`, `invalid_api_key`, "
         "`payload_too_large`, `too_many_items`, `rate_limited` with `Retry-After`, ...)."
     )
@@ -71,8 +70,10 @@ def _install_sighup(holder: ModelHolder) -> bool:
         async def reload() -> None:
             try:
                 await holder.reload()
-            except Exception as exc:
-                log.error("SIGHUP reload failed, still serving %s: %s", holder.scorer and holder.scorer.model_version, exc)
+            except Exception as exc:  # noqa: BLE001 - a failed reload must not kill the worker
+                log.error(
+                    "SIGHUP reload failed, still serving %s: %s", holder.scorer and holder.scorer.model_version, exc
+                )
 
         loop.create_task(reload())
 
@@ -83,7 +84,7 @@ def _install_sighup(holder: ModelHolder) -> bool:
     return True
 
 
-def create_app(settings: Optional[Settings] = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     api_keys = settings.load_api_keys()
     open_mode = settings.effective_open_mode(api_keys)
@@ -112,7 +113,11 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             log.error("cannot start: %s", exc)
             raise
         hup = _install_sighup(holder)
-        watcher = asyncio.create_task(holder.watch(settings.reload_poll_seconds)) if settings.reload_poll_seconds > 0 else None
+        watcher = (
+            asyncio.create_task(holder.watch(settings.reload_poll_seconds))
+            if settings.reload_poll_seconds > 0
+            else None
+        )
         log.info(
             "lurescan API ready: model %s, %s, database %s, rate limits %s",
             holder.scorer.model_version,
@@ -166,6 +171,10 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             expose_headers=["Retry-After"],
             max_age=600,
         )
-    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes, path_limits={"/v1/score/batch": settings.max_batch_body_bytes})
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        path_limits={"/v1/score/batch": settings.max_batch_body_bytes},
+    )
     app.add_middleware(HttpMetricsMiddleware)
     return app

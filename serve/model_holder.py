@@ -17,10 +17,8 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import anyio
-
 from lurescan.model.bundle import MANIFEST_NAME, BundleError, default_bundle_path
 from lurescan.model.scoring import Scorer, load_scorer
 
@@ -28,28 +26,31 @@ from .core.metrics import MODEL_RELOADS, set_model_info
 
 log = logging.getLogger("lurescan.serve")
 
-WARMUP_LISTING = {"title": "Warm-up", "text": "Warm-up listing: sales assistant, Monday to Friday, apply on our website."}
+WARMUP_LISTING = {
+    "title": "Warm-up",
+    "text": "Warm-up listing: sales assistant, Monday to Friday, apply on our website.",
+}
 
 
 @dataclass(frozen=True)
 class ReloadResult:
-    previous_version: Optional[str]
+    previous_version: str | None
     model_version: str
     changed: bool
 
 
 class ModelHolder:
-    def __init__(self, bundle_path: Optional[Path]):
+    def __init__(self, bundle_path: Path | None):
         self.bundle_path = Path(bundle_path) if bundle_path else default_bundle_path()
-        self.scorer: Optional[Scorer] = None
-        self._stamp: Optional[tuple] = None
+        self.scorer: Scorer | None = None
+        self._stamp: tuple | None = None
         self._lock = threading.Lock()  # one load at a time; scoring never waits on it
 
     @property
     def ready(self) -> bool:
         return self.scorer is not None
 
-    def _disk_stamp(self) -> Optional[tuple]:
+    def _disk_stamp(self) -> tuple | None:
         try:
             st = os.stat(self.bundle_path / MANIFEST_NAME)
         except OSError:
@@ -69,7 +70,9 @@ class ModelHolder:
                 raise
             except Exception as exc:  # loads, but cannot score (e.g. trained with other red-flag rules)
                 MODEL_RELOADS.labels("failed").inc()
-                raise BundleError(f"{self.bundle_path}: cannot score with this bundle ({type(exc).__name__}: {exc})") from exc
+                raise BundleError(
+                    f"{self.bundle_path}: cannot score with this bundle ({type(exc).__name__}: {exc})"
+                ) from exc
             self.scorer = scorer  # the atomic swap
             self._stamp = stamp
             set_model_info(scorer.model_version, scorer.bundle.kind)
@@ -96,6 +99,10 @@ class ModelHolder:
             except BundleError as exc:
                 # Keep serving the old model; try again only when the bundle changes again.
                 self._stamp = self._disk_stamp()
-                log.error("bundle changed but cannot be loaded, still serving %s: %s", self.scorer and self.scorer.model_version, exc)
+                log.error(
+                    "bundle changed but cannot be loaded, still serving %s: %s",
+                    self.scorer and self.scorer.model_version,
+                    exc,
+                )
             except Exception:  # pragma: no cover - never let the watcher die
                 log.exception("bundle reload failed")

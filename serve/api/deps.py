@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -16,7 +16,9 @@ from ..core.security import Client
 
 API_KEY_HEADER = "X-API-Key"
 
-api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Your API key (not needed in local open mode).")
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="Your API key (not needed in local open mode)."
+)
 
 
 def get_state(request: Request) -> AppState:
@@ -33,7 +35,9 @@ def get_settings(state: StateDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def authenticated_client(request: Request, state: StateDep, key: Annotated[Optional[str], Security(api_key_header)]) -> Client:
+async def authenticated_client(
+    request: Request, state: StateDep, key: Annotated[str | None, Security(api_key_header)]
+) -> Client:
     host = request.client.host if request.client else None
     return state.keys.authenticate(key, host)
 

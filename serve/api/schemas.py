@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal, Optional
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from typing import Any, Literal
 
 from lurescan.model.listing import JobListing
 from lurescan.model.scoring import ListingScore
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..core.errors import EMPTY_LISTING
 
@@ -48,7 +47,7 @@ class ListingIn(JobListing):
         return _valid_unicode(data)
 
     @model_validator(mode="after")
-    def _has_text(self) -> "ListingIn":
+    def _has_text(self) -> ListingIn:
         if not self.has_text():
             raise PydanticCustomError(EMPTY_LISTING, "the listing has no text in any field")
         return self
@@ -57,8 +56,13 @@ class ListingIn(JobListing):
         return JobListing.model_validate(self.model_dump(include=set(JobListing.model_fields)))
 
 
-Threshold = Field(default=None, ge=0.0, le=1.0, description="Your own decision threshold (default: the model's, see GET /v1/model).")
-Store = Field(default=False, description="Keep the listing and its score on the server (for later feedback by `stored_id`). Off by default: scoring stores nothing.")
+Threshold = Field(
+    default=None, ge=0.0, le=1.0, description="Your own decision threshold (default: the model's, see GET /v1/model)."
+)
+Store = Field(
+    default=False,
+    description="Keep the listing and its score on the server (for later feedback by `stored_id`). Off by default: scoring stores nothing.",
+)
 
 
 class ScoreRequest(ListingIn):
@@ -66,24 +70,37 @@ class ScoreRequest(ListingIn):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{**EXAMPLE_AD, "threshold": 0.5}]})
 
-    threshold: Optional[float] = Threshold
+    threshold: float | None = Threshold
     store: bool = Store
 
 
 class BatchRequest(BaseModel):
     """Listings to score in one vectorised call."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"listings": [EXAMPLE_AD, {"id": "ad-1043", "text": "Barista, part-time, Hanoi. Apply in store."}]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"listings": [EXAMPLE_AD, {"id": "ad-1043", "text": "Barista, part-time, Hanoi. Apply in store."}]}
+            ]
+        },
+    )
 
-    listings: list[ListingIn] = Field(min_length=1, description="The listings; see the batch size limit in the endpoint description.")
-    threshold: Optional[float] = Threshold
+    listings: list[ListingIn] = Field(
+        min_length=1, description="The listings; see the batch size limit in the endpoint description."
+    )
+    threshold: float | None = Threshold
     store: bool = Store
 
 
 class ScoreResult(ListingScore):
     """The score of one listing; reason offsets index each field exactly as you sent it."""
 
-    stored_id: Optional[int] = Field(default=None, exclude_if=lambda v: v is None, description="Present when `store: true`: the stored listing's id, for feedback.")
+    stored_id: int | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="Present when `store: true`: the stored listing's id, for feedback.",
+    )
 
 
 class BatchResult(BaseModel):
@@ -97,17 +114,31 @@ class FeedbackRequest(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"verdict": "scam", "note": "Telegram-only contact, Sihanoukville", "listing": EXAMPLE_AD, "model_version": "baseline-20260101-000000", "scam_probability": 0.97}
+                {
+                    "verdict": "scam",
+                    "note": "Telegram-only contact, Sihanoukville",
+                    "listing": EXAMPLE_AD,
+                    "model_version": "baseline-20260101-000000",
+                    "scam_probability": 0.97,
+                }
             ]
         },
     )
 
     verdict: Literal["scam", "legitimate", "unsure"]
-    note: Optional[str] = Field(default=None, description="Free text from the moderator.")
-    listing: Optional[ListingIn] = Field(default=None, description="The listing as it was scored (stored for retraining).")
-    stored_id: Optional[int] = Field(default=None, description="Instead of `listing`: the `stored_id` from a `store: true` score request.")
-    model_version: Optional[str] = Field(default=None, max_length=128, description="The model version the moderator saw (default: the model scoring now).")
-    scam_probability: Optional[float] = Field(default=None, ge=0.0, le=1.0, description="The score the moderator saw (default: scored now).")
+    note: str | None = Field(default=None, description="Free text from the moderator.")
+    listing: ListingIn | None = Field(default=None, description="The listing as it was scored (stored for retraining).")
+    stored_id: int | None = Field(
+        default=None, description="Instead of `listing`: the `stored_id` from a `store: true` score request."
+    )
+    model_version: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The model version the moderator saw (default: the model scoring now).",
+    )
+    scam_probability: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="The score the moderator saw (default: scored now)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -115,7 +146,7 @@ class FeedbackRequest(BaseModel):
         return _valid_unicode(data)
 
     @model_validator(mode="after")
-    def _one_listing(self) -> "FeedbackRequest":
+    def _one_listing(self) -> FeedbackRequest:
         if (self.listing is None) == (self.stored_id is None):
             raise PydanticCustomError("listing_required", "give exactly one of `listing` or `stored_id`")
         return self
@@ -125,39 +156,43 @@ class FeedbackReceipt(BaseModel):
     id: int = Field(description="The feedback row's id.")
     verdict: str
     created_at: datetime
-    model_version: Optional[str]
-    scam_probability: Optional[float]
-    text_stored: bool = Field(description="Whether the listing text was kept (the server may be configured to keep verdicts only).")
+    model_version: str | None
+    scam_probability: float | None
+    text_stored: bool = Field(
+        description="Whether the listing text was kept (the server may be configured to keep verdicts only)."
+    )
 
 
 class TrainingFile(BaseModel):
     name: str
-    rows: Optional[int] = None
+    rows: int | None = None
     labels: dict[str, int] = Field(default_factory=dict)
-    sha256: Optional[str] = None
+    sha256: str | None = None
 
 
 class ModelInfo(BaseModel):
     model_version: str
     kind: str
-    created_at: Optional[str] = None
-    description: Optional[str] = None
+    created_at: str | None = None
+    description: str | None = None
     threshold: float = Field(description="Default decision threshold: flagged when scam_probability >= threshold.")
     medium_risk_threshold: float = Field(description="Lower bound of the medium risk band.")
-    threshold_rule: Optional[str] = None
-    target_precision: Optional[float] = None
+    threshold_rule: str | None = None
+    target_precision: float | None = None
     languages: list[str] = Field(default_factory=list, description="Languages seen in training.")
-    metrics: dict[str, Any] = Field(default_factory=dict, description="Evaluation on the held-out validation and test splits.")
+    metrics: dict[str, Any] = Field(
+        default_factory=dict, description="Evaluation on the held-out validation and test splits."
+    )
     training_data: list[TrainingFile] = Field(default_factory=list)
     split: dict[str, Any] = Field(default_factory=dict, description="How training data was split (grouped, seeded).")
 
 
 class ReloadResult(BaseModel):
-    previous_version: Optional[str]
+    previous_version: str | None
     model_version: str
     changed: bool
 
 
 class Health(BaseModel):
     status: str
-    model_version: Optional[str] = Field(default=None, exclude_if=lambda v: v is None)
+    model_version: str | None = Field(default=None, exclude_if=lambda v: v is None)

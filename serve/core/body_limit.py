@@ -17,7 +17,9 @@ from .errors import error_response
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int):
-        super().__init__(status_code=413, detail=f"the request body is larger than this endpoint accepts ({limit:,} bytes)")
+        super().__init__(
+            status_code=413, detail=f"the request body is larger than this endpoint accepts ({limit:,} bytes)"
+        )
 
 
 def _message(limit: int) -> str:

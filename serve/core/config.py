@@ -13,7 +13,7 @@ import ipaddress
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -24,11 +24,18 @@ ENV_PREFIX = "LURESCAN_"
 class ApiKeyEntry(BaseModel):
     """One API key, stored as the sha256 of the key; the key itself is never kept."""
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$", description="Who holds the key (shown in logs and metrics).")
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.@-]+$",
+        description="Who holds the key (shown in logs and metrics).",
+    )
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex sha256 of the key.")
     admin: bool = Field(default=False, description="May call /v1/admin/* (bundle reload).")
-    rate_per_second: Optional[float] = Field(default=None, gt=0, description="Listings per second for this key (default: rate_limit_per_second).")
-    burst: Optional[int] = Field(default=None, gt=0, description="Bucket size for this key (default: rate_limit_burst).")
+    rate_per_second: float | None = Field(
+        default=None, gt=0, description="Listings per second for this key (default: rate_limit_per_second)."
+    )
+    burst: int | None = Field(default=None, gt=0, description="Bucket size for this key (default: rate_limit_burst).")
 
 
 def _split_list(value: object) -> object:
@@ -58,43 +65,81 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     # The model.
-    bundle_path: Optional[Path] = Field(default=None, description="Bundle directory; unset = the packaged default model.")
-    reload_poll_seconds: float = Field(default=2.0, ge=0, description="How often each worker checks the bundle's manifest for a new bundle (0 = never; reload by SIGHUP or /v1/admin/reload).")
-    coalesce_max_listings: int = Field(default=64, ge=1, description="Concurrent single requests scored together in one model call, at most this many listings.")
+    bundle_path: Path | None = Field(default=None, description="Bundle directory; unset = the packaged default model.")
+    reload_poll_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often each worker checks the bundle's manifest for a new bundle (0 = never; reload by SIGHUP or /v1/admin/reload).",
+    )
+    coalesce_max_listings: int = Field(
+        default=64,
+        ge=1,
+        description="Concurrent single requests scored together in one model call, at most this many listings.",
+    )
 
     # Where and how the server runs (`lurescan serve`).
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    worker_healthcheck_timeout: int = Field(default=60, ge=1, description="Seconds a new worker may take to load the model before uvicorn gives up on it (also its health-ping timeout).")
+    worker_healthcheck_timeout: int = Field(
+        default=60,
+        ge=1,
+        description="Seconds a new worker may take to load the model before uvicorn gives up on it (also its health-ping timeout).",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = False
-    metrics_dir: Optional[Path] = Field(default=None, description="Prometheus multiprocess directory (set by `lurescan serve` when workers > 1).")
+    metrics_dir: Path | None = Field(
+        default=None, description="Prometheus multiprocess directory (set by `lurescan serve` when workers > 1)."
+    )
 
     # Who may call.
-    api_keys_file: Optional[Path] = Field(default=None, description='JSON file {"keys": [{"name", "sha256", "admin"?, "rate_per_second"?, "burst"?}]}.')
-    api_keys: list[ApiKeyEntry] = Field(default_factory=list, description="Keys as a JSON list of the same objects (environment).")
-    open_mode: Optional[bool] = Field(default=None, description="Serve without keys, to loopback clients only. Unset = on when bound to loopback with no keys configured.")
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed by CORS, e.g. chrome-extension://<id>.")
+    api_keys_file: Path | None = Field(
+        default=None, description='JSON file {"keys": [{"name", "sha256", "admin"?, "rate_per_second"?, "burst"?}]}.'
+    )
+    api_keys: list[ApiKeyEntry] = Field(
+        default_factory=list, description="Keys as a JSON list of the same objects (environment)."
+    )
+    open_mode: bool | None = Field(
+        default=None,
+        description="Serve without keys, to loopback clients only. Unset = on when bound to loopback with no keys configured.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS, e.g. chrome-extension://<id>."
+    )
 
     # Limits.
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest body of /v1/score and /v1/feedback.")
     max_batch_body_bytes: int = Field(default=16_000_000, ge=1024, description="Largest body of /v1/score/batch.")
     max_batch_items: int = Field(default=256, ge=1, description="Most listings in one batch.")
-    max_field_chars: int = Field(default=50_000, ge=100, description="Longer text fields are cut to this (the result says truncated).")
+    max_field_chars: int = Field(
+        default=50_000, ge=100, description="Longer text fields are cut to this (the result says truncated)."
+    )
     max_note_chars: int = Field(default=2_000, ge=0, description="Longest feedback note.")
 
     # Rate limits (token bucket per key; cost = listings in the request).
     rate_limit_enabled: bool = True
     rate_limit_per_second: float = Field(default=50.0, gt=0, description="Listings per second per key, sustained.")
-    rate_limit_burst: int = Field(default=1_000, ge=1, description="Listings a key may send at once before the sustained rate applies.")
-    redis_url: Optional[str] = Field(default=None, description="redis://... to share rate limits between workers and replicas; unset = in-process buckets (per worker).")
+    rate_limit_burst: int = Field(
+        default=1_000, ge=1, description="Listings a key may send at once before the sustained rate applies."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://... to share rate limits between workers and replicas; unset = in-process buckets (per worker).",
+    )
     redis_prefix: str = "lurescan:ratelimit:"
-    rate_limit_fail_open: bool = Field(default=True, description="If Redis is unreachable, serve without limits (True) or answer 503 (False).")
+    rate_limit_fail_open: bool = Field(
+        default=True, description="If Redis is unreachable, serve without limits (True) or answer 503 (False)."
+    )
 
     # Storage.
-    database_url: str = Field(default="sqlite:///lurescan.sqlite3", description="SQLAlchemy URL: a SQLite file, or postgresql+psycopg://user@host/db.")
-    store_texts: bool = Field(default=True, description="Keep listing text with feedback and on `store: true`; False keeps verdicts and scores only.")
+    database_url: str = Field(
+        default="sqlite:///lurescan.sqlite3",
+        description="SQLAlchemy URL: a SQLite file, or postgresql+psycopg://user@host/db.",
+    )
+    store_texts: bool = Field(
+        default=True,
+        description="Keep listing text with feedback and on `store: true`; False keeps verdicts and scores only.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -109,14 +154,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Settings":
+    def _consistent(self) -> Settings:
         if self.rate_limit_burst < self.max_batch_items:
             raise ValueError(
                 f"rate_limit_burst ({self.rate_limit_burst}) must be at least max_batch_items ({self.max_batch_items}), "
                 "or a full batch could never pass the rate limit"
             )
         if self.open_mode and not is_loopback(self.host):
-            raise ValueError(f"open mode is for local use only: bind to 127.0.0.1 (not {self.host}) or configure API keys")
+            raise ValueError(
+                f"open mode is for local use only: bind to 127.0.0.1 (not {self.host}) or configure API keys"
+            )
         return self
 
     def load_api_keys(self) -> list[ApiKeyEntry]:
@@ -130,7 +177,9 @@ class Settings(BaseSettings):
             raise ValueError(f"API key names must be unique; repeated: {', '.join(duplicates)}")
         for key in keys:
             if key.burst is not None and key.burst < self.max_batch_items:
-                raise ValueError(f"API key {key.name!r}: burst {key.burst} is below max_batch_items ({self.max_batch_items})")
+                raise ValueError(
+                    f"API key {key.name!r}: burst {key.burst} is below max_batch_items ({self.max_batch_items})"
+                )
         return keys
 
     def effective_open_mode(self, keys: list[ApiKeyEntry]) -> bool:

@@ -26,7 +26,7 @@ Body: `{"error": {"type", "message", "details"?}}`.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,7 +41,9 @@ EMPTY_LISTING = "empty_listing"
 class ApiError(Exception):
     """An error a client caused (or may retry), answered as JSON."""
 
-    def __init__(self, status: int, type: str, message: str, headers: Optional[dict[str, str]] = None, details: Any = None):
+    def __init__(
+        self, status: int, type: str, message: str, headers: dict[str, str] | None = None, details: Any = None
+    ):
         super().__init__(message)
         self.status = status
         self.type = type
@@ -50,7 +52,9 @@ class ApiError(Exception):
         self.details = details
 
 
-def error_response(status: int, type: str, message: str, headers: Optional[dict[str, str]] = None, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int, type: str, message: str, headers: dict[str, str] | None = None, details: Any = None
+) -> JSONResponse:
     body: dict[str, Any] = {"type": type, "message": message}
     if details is not None:
         body["details"] = details
@@ -75,7 +79,10 @@ ERROR_SCHEMA = {
 
 
 def error_responses(*statuses: int) -> dict[int, dict]:
-    return {status: {"description": "Error (see error.type)", "content": {"application/json": {"schema": ERROR_SCHEMA}}} for status in statuses}
+    return {
+        status: {"description": "Error (see error.type)", "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+        for status in statuses
+    }
 
 
 def _clean_errors(errors) -> list[dict]:
@@ -105,18 +112,32 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         position = err.get("loc", (None, None))[-1]
         return error_response(400, "invalid_json", f"the body is not valid JSON ({detail} at character {position})")
     if not _is_json(request):
-        return error_response(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
+        return error_response(
+            415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"
+        )
     details = _clean_errors(errors)
     if errors and all(e.get("type") == EMPTY_LISTING for e in errors):
         where = ", ".join(".".join(map(str, d["loc"])) or "body" for d in details)
-        return error_response(422, EMPTY_LISTING, f"listing has no text ({where}): give at least one of title, description, text, html, ...", details=details)
+        return error_response(
+            422,
+            EMPTY_LISTING,
+            f"listing has no text ({where}): give at least one of title, description, text, html, ...",
+            details=details,
+        )
     first = details[0] if details else {"loc": [], "msg": "invalid request"}
     where = ".".join(map(str, first["loc"])) or "body"
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return error_response(422, "validation_error", f"{where}: {first['msg']}{more}", details=details)
 
 
-_HTTP_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

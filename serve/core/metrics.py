@@ -12,8 +12,16 @@ from __future__ import annotations
 import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import disable_created_metrics, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -24,17 +32,34 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 HTTP_REQUESTS = Counter("lurescan_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
-HTTP_LATENCY = Histogram("lurescan_http_request_duration_seconds", "Time to answer an HTTP request.", ["method", "route"], buckets=LATENCY_BUCKETS)
+HTTP_LATENCY = Histogram(
+    "lurescan_http_request_duration_seconds",
+    "Time to answer an HTTP request.",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
 MODEL_LATENCY = Histogram("lurescan_model_seconds", "Time of one vectorised model call.", buckets=LATENCY_BUCKETS)
-MODEL_BATCH = Histogram("lurescan_model_batch_listings", "Listings per model call (batches and coalesced single requests).", buckets=BATCH_BUCKETS)
-REQUEST_BATCH = Histogram("lurescan_request_batch_listings", "Listings per /v1/score/batch request.", buckets=BATCH_BUCKETS)
+MODEL_BATCH = Histogram(
+    "lurescan_model_batch_listings",
+    "Listings per model call (batches and coalesced single requests).",
+    buckets=BATCH_BUCKETS,
+)
+REQUEST_BATCH = Histogram(
+    "lurescan_request_batch_listings", "Listings per /v1/score/batch request.", buckets=BATCH_BUCKETS
+)
 LISTINGS_SCORED = Counter("lurescan_listings_scored_total", "Listings scored.", ["endpoint"])
-LISTINGS_FLAGGED = Counter("lurescan_listings_flagged_total", "Listings flagged (flagged rate = flagged / scored).", ["endpoint"])
+LISTINGS_FLAGGED = Counter(
+    "lurescan_listings_flagged_total", "Listings flagged (flagged rate = flagged / scored).", ["endpoint"]
+)
 RATE_LIMITED = Counter("lurescan_rate_limited_total", "Requests refused by the rate limit.")
-RATE_LIMIT_BACKEND_ERRORS = Counter("lurescan_rate_limit_backend_errors_total", "Rate-limit checks that could not reach Redis.")
+RATE_LIMIT_BACKEND_ERRORS = Counter(
+    "lurescan_rate_limit_backend_errors_total", "Rate-limit checks that could not reach Redis."
+)
 FEEDBACK = Counter("lurescan_feedback_total", "Feedback rows stored.", ["verdict"])
 MODEL_RELOADS = Counter("lurescan_model_reloads_total", "Bundle reloads.", ["outcome"])
-MODEL_INFO = Gauge("lurescan_model_info", "The loaded model (value 1).", ["model_version", "kind"], multiprocess_mode="livemax")
+MODEL_INFO = Gauge(
+    "lurescan_model_info", "The loaded model (value 1).", ["model_version", "kind"], multiprocess_mode="livemax"
+)
 
 
 _shown_model: list[tuple[str, str]] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Optional, Protocol
+from typing import Protocol
 
 from .metrics import RATE_LIMIT_BACKEND_ERRORS
 from .security import Client
@@ -92,25 +92,36 @@ class RedisTokenBuckets:
 
     async def acquire(self, client: Client, cost: int) -> float:
         try:
-            wait = await self._script(keys=[self._prefix + client.name], args=[client.rate_per_second, client.burst, cost])
-        except Exception as exc:  # redis.RedisError, OSError, timeouts
+            wait = await self._script(
+                keys=[self._prefix + client.name], args=[client.rate_per_second, client.burst, cost]
+            )
+        except Exception as exc:  # redis.RedisError, OSError, timeouts  # noqa: BLE001 - redis, OS and timeout errors alike
             RATE_LIMIT_BACKEND_ERRORS.inc()
             now = time.monotonic()
             if now - self._last_warning > 30:
                 self._last_warning = now
-                log.warning("rate limiter: Redis unreachable (%s); %s", exc, "serving without limits" if self._fail_open else "refusing requests")
+                log.warning(
+                    "rate limiter: Redis unreachable (%s); %s",
+                    exc,
+                    "serving without limits" if self._fail_open else "refusing requests",
+                )
             if self._fail_open:
                 return 0.0
             from .errors import ApiError
 
-            raise ApiError(503, "rate_limiter_unavailable", "the rate limiter is unavailable; retry shortly", headers={"Retry-After": "1"}) from None
+            raise ApiError(
+                503,
+                "rate_limiter_unavailable",
+                "the rate limiter is unavailable; retry shortly",
+                headers={"Retry-After": "1"},
+            ) from None
         return float(wait)
 
     async def close(self) -> None:
         await self._redis.aclose()
 
 
-def build_rate_limiter(redis_url: Optional[str], prefix: str, fail_open: bool) -> RateLimiter:
+def build_rate_limiter(redis_url: str | None, prefix: str, fail_open: bool) -> RateLimiter:
     if redis_url:
         return RedisTokenBuckets(redis_url, prefix, fail_open)
     return MemoryTokenBuckets()

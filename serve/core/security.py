@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Optional
 
 from .config import ApiKeyEntry, is_loopback
 from .errors import ApiError
@@ -50,14 +49,23 @@ class KeyStore:
     def __len__(self) -> int:
         return len(self._by_hash)
 
-    def authenticate(self, presented: Optional[str], client_host: Optional[str]) -> Client:
+    def authenticate(self, presented: str | None, client_host: str | None) -> Client:
         if presented:
             client = self._by_hash.get(hash_key(presented.strip()))
             if client is None:
-                raise ApiError(401, "invalid_api_key", "the API key is not valid", headers={"WWW-Authenticate": "ApiKey"})
+                raise ApiError(
+                    401, "invalid_api_key", "the API key is not valid", headers={"WWW-Authenticate": "ApiKey"}
+                )
             return client
         if self.open_mode:
             if client_host is None or not is_loopback(client_host):
-                raise ApiError(401, "missing_api_key", "open mode serves this machine only; send an X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
+                raise ApiError(
+                    401,
+                    "missing_api_key",
+                    "open mode serves this machine only; send an X-API-Key header",
+                    headers={"WWW-Authenticate": "ApiKey"},
+                )
             return Client(f"open:{client_host}", True, self._rate, self._burst)
-        raise ApiError(401, "missing_api_key", "send your API key in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
+        raise ApiError(
+            401, "missing_api_key", "send your API key in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"}
+        )

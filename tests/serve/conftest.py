@@ -5,16 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-
 from lurescan.serve.core.config import ApiKeyEntry, Settings
 from lurescan.serve.core.security import generate_key, hash_key
 from lurescan.serve.main import create_app
 from serve_samples import LOCAL
+
 
 @pytest.fixture(autouse=True)
 def _quiet_ruleset_warning():
@@ -32,12 +32,12 @@ def api_bundle(small_bundle) -> Path:
 @pytest.fixture
 def settings_factory(tmp_path, api_bundle):
     def make(**overrides) -> Settings:
-        values = dict(
-            bundle_path=api_bundle,
-            database_url=f"sqlite:///{tmp_path / 'api.sqlite3'}",
-            reload_poll_seconds=0,
-            _env_file=None,
-        )
+        values = {
+            "bundle_path": api_bundle,
+            "database_url": f"sqlite:///{tmp_path / 'api.sqlite3'}",
+            "reload_poll_seconds": 0,
+            "_env_file": None,
+        }
         values.update(overrides)
         return Settings(**values)
 
@@ -51,7 +51,9 @@ def make_client(settings_factory):
     @contextlib.contextmanager
     def make(client_addr=LOCAL, headers=None, raise_server_exceptions=True, **overrides) -> Iterator[TestClient]:
         app = create_app(settings_factory(**overrides))
-        with TestClient(app, client=client_addr, headers=headers or {}, raise_server_exceptions=raise_server_exceptions) as client:
+        with TestClient(
+            app, client=client_addr, headers=headers or {}, raise_server_exceptions=raise_server_exceptions
+        ) as client:
             yield client
 
     return make

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from serve_samples import SCAM_AD
 
 
@@ -20,12 +19,17 @@ def error_of(r, status: int) -> dict:
 
 
 def test_bad_json(client):
-    err = error_of(client.post("/v1/score", content=b'{"text": "abc"', headers={"Content-Type": "application/json"}), 400)
+    err = error_of(
+        client.post("/v1/score", content=b'{"text": "abc"', headers={"Content-Type": "application/json"}), 400
+    )
     assert err["type"] == "invalid_json"
 
 
 def test_body_not_json_media_type(client):
-    err = error_of(client.post("/v1/score", content=b"text=abc", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    err = error_of(
+        client.post("/v1/score", content=b"text=abc", headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        415,
+    )
     assert err["type"] == "unsupported_media_type"
 
 
@@ -114,10 +118,14 @@ def test_missing_key(make_client, keys_file):
 
 def test_wrong_key(make_client, keys_file, keys):
     with make_client(api_keys_file=keys_file) as client:
-        err = error_of(client.post("/v1/score", json={"text": SCAM_AD}, headers={"X-API-Key": keys["board-a"] + "x"}), 401)
+        err = error_of(
+            client.post("/v1/score", json={"text": SCAM_AD}, headers={"X-API-Key": keys["board-a"] + "x"}), 401
+        )
         assert err["type"] == "invalid_api_key"
         assert keys["board-a"] not in json.dumps(err)
-        assert client.post("/v1/score", json={"text": SCAM_AD}, headers={"X-API-Key": keys["board-a"]}).status_code == 200
+        assert (
+            client.post("/v1/score", json={"text": SCAM_AD}, headers={"X-API-Key": keys["board-a"]}).status_code == 200
+        )
 
 
 def test_open_mode_serves_loopback_clients_only(make_client):
@@ -140,10 +148,16 @@ def test_rate_limit_answers_429_with_retry_after(make_client):
 
 
 def test_rate_limits_are_per_key(make_client, keys_file, keys):
-    with make_client(api_keys_file=keys_file, rate_limit_per_second=0.1, rate_limit_burst=2, max_batch_items=2) as client:
+    with make_client(
+        api_keys_file=keys_file, rate_limit_per_second=0.1, rate_limit_burst=2, max_batch_items=2
+    ) as client:
         a = {"X-API-Key": keys["board-a"]}
         b = {"X-API-Key": keys["board-b"]}
-        assert [client.post("/v1/score", json={"text": "ad"}, headers=a).status_code for _ in range(3)] == [200, 200, 429]
+        assert [client.post("/v1/score", json={"text": "ad"}, headers=a).status_code for _ in range(3)] == [
+            200,
+            200,
+            429,
+        ]
         assert client.post("/v1/score", json={"text": "ad"}, headers=b).status_code == 200
 
 
@@ -183,7 +197,11 @@ def test_unpaired_surrogates_are_scored_not_crashed_on(client):
     assert r.status_code == 200
     for reason in r.json()["reasons"]:
         assert text[reason["start"] : reason["end"]] == reason["text"]
-    r = client.post("/v1/feedback", content=json.dumps({"verdict": "scam", "note": "\udc00", "listing": {"text": text}}), headers={"Content-Type": "application/json"})
+    r = client.post(
+        "/v1/feedback",
+        content=json.dumps({"verdict": "scam", "note": "\udc00", "listing": {"text": text}}),
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 201
 
 

@@ -7,10 +7,9 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import select
-
 from lurescan.serve.db import Database, Feedback
 from serve_samples import LEGIT_AD, SCAM_AD
+from sqlalchemy import select
 
 POSTGRES_URL = os.environ.get("LURESCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -29,7 +28,13 @@ def test_feedback_is_stored_with_verdict_note_version_score_and_text(client):
     assert receipt["model_version"] == model_version and 0 <= receipt["scam_probability"] <= 1
     with client.app.state.lurescan.db.session() as s:
         row = s.get(Feedback, receipt["id"])
-    assert (row.verdict, row.note, row.text, row.title, row.listing_id) == ("scam", "Telegram only, Cambodia", SCAM_AD, "Customer service", "ad-scam")
+    assert (row.verdict, row.note, row.text, row.title, row.listing_id) == (
+        "scam",
+        "Telegram only, Cambodia",
+        SCAM_AD,
+        "Customer service",
+        "ad-scam",
+    )
     assert row.model_version == model_version and row.api_key.startswith("open:")
 
 
@@ -55,7 +60,12 @@ def test_a_key_cannot_use_another_keys_stored_listing(make_client, keys_file, ke
         r = client.post("/v1/feedback", json={"verdict": "scam", "stored_id": stored["stored_id"]}, headers=b)
         assert r.status_code == 404 and r.json()["error"]["type"] == "not_found"
         assert SCAM_AD not in r.text
-        assert client.post("/v1/feedback", json={"verdict": "scam", "stored_id": stored["stored_id"]}, headers=a).status_code == 201
+        assert (
+            client.post(
+                "/v1/feedback", json={"verdict": "scam", "stored_id": stored["stored_id"]}, headers=a
+            ).status_code
+            == 201
+        )
 
 
 def test_feedback_without_text_storage_keeps_verdict_only(make_client):
@@ -97,7 +107,7 @@ def postgres_url():
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("select 1"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any connection failure means skip
         engine.dispose()
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
     schema = f"lurescan_test_{uuid.uuid4().hex[:12]}"

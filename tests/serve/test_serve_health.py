@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-
 from lurescan.serve.main import create_app
 from serve_samples import LOCAL, SCAM_AD
 
@@ -44,7 +43,7 @@ def test_metrics_count_requests_latency_model_batches_and_flags(client):
     r = client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     after = r.text
-    delta = lambda name, **labels: sample(after, name, **labels) - sample(before, name, **labels)  # noqa: E731
+    delta = lambda name, **labels: sample(after, name, **labels) - sample(before, name, **labels)
     assert delta("lurescan_http_requests_total", route="/v1/score", status="200") == 1
     assert delta("lurescan_http_requests_total", route="/v1/score", status="422") == 1
     assert delta("lurescan_http_request_duration_seconds_count", route="/v1/score/batch") == 1
@@ -52,7 +51,11 @@ def test_metrics_count_requests_latency_model_batches_and_flags(client):
     assert delta("lurescan_model_batch_listings_sum") >= 6
     assert delta("lurescan_request_batch_listings_sum") == 5
     assert delta("lurescan_listings_scored_total", endpoint="batch") == 5
-    assert delta("lurescan_listings_flagged_total", endpoint="single") + delta("lurescan_listings_flagged_total", endpoint="single") >= 0
+    assert (
+        delta("lurescan_listings_flagged_total", endpoint="single")
+        + delta("lurescan_listings_flagged_total", endpoint="single")
+        >= 0
+    )
     assert re.search(r'lurescan_model_info\{kind="baseline",model_version="[^"]+"\} 1\.0', after)
 
 
@@ -81,9 +84,18 @@ def test_openapi_documents_endpoints_and_limits(client):
 def test_cors_allows_only_listed_origins(make_client):
     origin = "chrome-extension://abcdefghijklmnop"
     with make_client(cors_origins=[origin]) as client:
-        pre = client.options("/v1/score", headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key,content-type"})
+        pre = client.options(
+            "/v1/score",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-api-key,content-type",
+            },
+        )
         assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == origin
-        other = client.options("/v1/score", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        other = client.options(
+            "/v1/score", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        )
         assert "access-control-allow-origin" not in other.headers
         r = client.post("/v1/score", json={"text": SCAM_AD}, headers={"Origin": origin})
         assert r.headers["access-control-allow-origin"] == origin

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-
 from lurescan.model.bundle import BundleError
 from lurescan.serve.model_holder import ModelHolder
 from serve_samples import SCAM_AD, copy_bundle

@@ -37,7 +37,6 @@ pytestmark = pytest.mark.browser
 def live_server(settings_factory):
     """The app under uvicorn on a free loopback port, in a thread."""
     import uvicorn
-
     from lurescan.serve.main import create_app
 
     with socket.socket() as sock:

@@ -8,7 +8,6 @@ import time
 import uuid
 
 import pytest
-
 from lurescan.serve.core.ratelimit import MemoryTokenBuckets, RedisTokenBuckets, retry_after_header
 from lurescan.serve.core.security import Client
 from serve_samples import SCAM_AD
@@ -76,10 +75,20 @@ def test_redis_buckets_are_shared_between_limiters(redis_url):
 @pytest.mark.redis
 def test_two_replicas_share_one_limit_through_redis(make_client, keys_file, keys, redis_url):
     url, prefix = redis_url
-    settings = dict(api_keys_file=keys_file, redis_url=url, redis_prefix=prefix, rate_limit_per_second=0.2, rate_limit_burst=4, max_batch_items=4)
+    settings = {
+        "api_keys_file": keys_file,
+        "redis_url": url,
+        "redis_prefix": prefix,
+        "rate_limit_per_second": 0.2,
+        "rate_limit_burst": 4,
+        "max_batch_items": 4,
+    }
     headers = {"X-API-Key": keys["board-a"]}
     with make_client(**settings) as replica_a, make_client(**settings) as replica_b:
-        codes = [(replica_a if i % 2 else replica_b).post("/v1/score", json={"text": SCAM_AD}, headers=headers).status_code for i in range(4)]
+        codes = [
+            (replica_a if i % 2 else replica_b).post("/v1/score", json={"text": SCAM_AD}, headers=headers).status_code
+            for i in range(4)
+        ]
         assert codes == [200] * 4
         r = replica_a.post("/v1/score", json={"text": SCAM_AD}, headers=headers)
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1

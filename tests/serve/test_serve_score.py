@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from lurescan.serve.db import Feedback, StoredListing
 from serve_samples import LEGIT_AD, SCAM_AD
+from sqlalchemy import func, select
 
-RESULT_KEYS = {"id", "scam_probability", "flagged", "threshold", "risk_level", "reasons", "language", "model_version", "truncated"}
+RESULT_KEYS = {
+    "id",
+    "scam_probability",
+    "flagged",
+    "threshold",
+    "risk_level",
+    "reasons",
+    "language",
+    "model_version",
+    "truncated",
+}
 REASON_KEYS = {"category", "severity", "field", "start", "end", "text", "explanation"}
 
 
@@ -105,7 +114,9 @@ def test_scoring_stores_nothing_unless_asked(client):
         assert s.scalar(select(func.count()).select_from(Feedback)) == 0
     stored = client.post("/v1/score", json={"id": "keep-me", "text": SCAM_AD, "store": True}).json()
     assert isinstance(stored["stored_id"], int)
-    batch = client.post("/v1/score/batch", json={"listings": [{"text": LEGIT_AD}, {"text": SCAM_AD}], "store": True}).json()
+    batch = client.post(
+        "/v1/score/batch", json={"listings": [{"text": LEGIT_AD}, {"text": SCAM_AD}], "store": True}
+    ).json()
     assert len({x["stored_id"] for x in batch["results"]}) == 2
     with db.session() as s:
         row = s.get(StoredListing, stored["stored_id"])

@@ -18,7 +18,6 @@ import time
 
 import httpx
 import pytest
-
 from serve_samples import SCAM_AD, copy_bundle
 
 
@@ -40,9 +39,23 @@ def server(api_bundle, tmp_path_factory):
         "PYTHONWARNINGS": "ignore",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    cmd = [sys.executable, "-m", "lurescan", "serve", "--workers", "2", "--port", str(port), "--model", str(live),
-           "--database-url", f"sqlite:///{tmp_path / 'w.sqlite3'}", "--log-level", "warning"]
-    log = open(tmp_path / "server.log", "wb")
+    cmd = [
+        sys.executable,
+        "-m",
+        "lurescan",
+        "serve",
+        "--workers",
+        "2",
+        "--port",
+        str(port),
+        "--model",
+        str(live),
+        "--database-url",
+        f"sqlite:///{tmp_path / 'w.sqlite3'}",
+        "--log-level",
+        "warning",
+    ]
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed in the fixture's finally
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -72,7 +85,7 @@ def server(api_bundle, tmp_path_factory):
 def workers_of(proc: subprocess.Popen) -> set[int]:
     path = f"/proc/{proc.pid}/task/{proc.pid}/children"
     with open(path) as fh:
-            return {int(pid) for pid in fh.read().split()}
+        return {int(pid) for pid in fh.read().split()}
 
 
 def versions_seen(client: httpx.Client, n: int) -> set[str]:
@@ -80,7 +93,7 @@ def versions_seen(client: httpx.Client, n: int) -> set[str]:
 
 
 def test_metrics_aggregate_workers_and_every_worker_follows_the_bundle(server, api_bundle):
-    proc, base, live = server
+    _proc, base, live = server
     with httpx.Client(base_url=base, timeout=30) as client:
         assert versions_seen(client, 20) == {"v1"}
         metrics = client.get("/metrics").text
@@ -102,7 +115,7 @@ def test_metrics_aggregate_workers_and_every_worker_follows_the_bundle(server, a
 
 @pytest.mark.slow
 def test_sighup_rolling_restart_drops_no_request(server):
-    proc, base, live = server
+    proc, base, _live = server
     with httpx.Client(base_url=base, timeout=30) as client:
         # SIGHUP: uvicorn replaces each worker after its successor is up; no request fails meanwhile.
         failures, done, stop = [], [0], threading.Event()

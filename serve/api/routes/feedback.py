@@ -31,7 +31,9 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 async def feedback(body: FeedbackRequest, client: ClientDep, state: StateDep) -> FeedbackReceipt:
     settings = state.settings
     if body.note is not None and len(body.note) > settings.max_note_chars:
-        raise ApiError(422, "validation_error", f"note: at most {settings.max_note_chars} characters ({len(body.note)} sent)")
+        raise ApiError(
+            422, "validation_error", f"note: at most {settings.max_note_chars} characters ({len(body.note)} sent)"
+        )
     if body.stored_id is not None:
         listing = await anyio.to_thread.run_sync(crud.get_stored, state.db, client.name, body.stored_id)
         if listing is None:

@@ -16,7 +16,12 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}}, summary="A model is loaded and requests can be scored")
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={503: {"model": Health}},
+    summary="A model is loaded and requests can be scored",
+)
 async def readyz(state: StateDep):
     scorer = state.holder.scorer
     if scorer is None:

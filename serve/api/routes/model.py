@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-
 from lurescan.model.bundle import BundleError
 
 from ...core.errors import ApiError, error_responses
@@ -30,15 +29,24 @@ def model_info(manifest: dict) -> ModelInfo:
         metrics=manifest.get("metrics") or {},
         # File names only: the server's directory layout is nobody's business.
         training_data=[
-            TrainingFile(name=Path(str(item.get("path", "?"))).name, rows=item.get("rows"), labels=item.get("labels") or {}, sha256=item.get("sha256"))
+            TrainingFile(
+                name=Path(str(item.get("path", "?"))).name,
+                rows=item.get("rows"),
+                labels=item.get("labels") or {},
+                sha256=item.get("sha256"),
+            )
             for item in manifest.get("training_data") or []
             if isinstance(item, dict)
         ],
-        split={k: v for k, v in (manifest.get("split") or {}).items() if k in ("seed", "method", "fractions", "counts")},
+        split={
+            k: v for k, v in (manifest.get("split") or {}).items() if k in ("seed", "method", "fractions", "counts")
+        },
     )
 
 
-@router.get("/model", response_model=ModelInfo, responses=error_responses(401, 429, 503), summary="The model serving now")
+@router.get(
+    "/model", response_model=ModelInfo, responses=error_responses(401, 429, 503), summary="The model serving now"
+)
 async def get_model(client: ClientDep, state: StateDep) -> ModelInfo:
     scorer = state.holder.scorer
     if scorer is None:
@@ -63,4 +71,6 @@ async def reload_model(client: AdminDep, state: StateDep) -> ReloadResult:
         result = await state.holder.reload()
     except BundleError as exc:
         raise ApiError(422, "invalid_bundle", f"bundle not reloaded, still serving the previous model: {exc}") from None
-    return ReloadResult(previous_version=result.previous_version, model_version=result.model_version, changed=result.changed)
+    return ReloadResult(
+        previous_version=result.previous_version, model_version=result.model_version, changed=result.changed
+    )

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import anyio
 from fastapi import APIRouter
-
 from lurescan.model.listing import JobListing
 from lurescan.model.scoring import ListingScore
 
@@ -30,19 +27,23 @@ def cap_fields(listing: JobListing, max_chars: int) -> tuple[JobListing, bool]:
     return listing.model_copy(update=updates), True
 
 
-def _result(score: ListingScore, capped: bool, stored_id: Optional[int] = None) -> ScoreResult:
+def _result(score: ListingScore, capped: bool, stored_id: int | None = None) -> ScoreResult:
     data = score.model_dump()
     data["truncated"] = score.truncated or capped
     return ScoreResult(**data, stored_id=stored_id)
 
 
-async def score_listings(state: AppState, client_name: str, listings: list[JobListing], threshold: Optional[float], store: bool, endpoint: str) -> list[ScoreResult]:
+async def score_listings(
+    state: AppState, client_name: str, listings: list[JobListing], threshold: float | None, store: bool, endpoint: str
+) -> list[ScoreResult]:
     if store and not state.settings.store_texts:
-        raise ApiError(403, "storage_disabled", "this server is configured not to store listing text; send `store: false`")
+        raise ApiError(
+            403, "storage_disabled", "this server is configured not to store listing text; send `store: false`"
+        )
     capped = [cap_fields(listing, state.settings.max_field_chars) for listing in listings]
     kept = [listing for listing, _ in capped]
     scores = await state.scoring.score(kept, threshold)
-    stored_ids: list[Optional[int]] = [None] * len(scores)
+    stored_ids: list[int | None] = [None] * len(scores)
     if store:
         stored_ids = await anyio.to_thread.run_sync(crud.store_scored, state.db, client_name, kept, scores)
     LISTINGS_SCORED.labels(endpoint).inc(len(scores))
@@ -83,8 +84,12 @@ async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> Score
 async def score_batch(body: BatchRequest, client: UnchargedClientDep, state: StateDep) -> BatchResult:
     limit = state.settings.max_batch_items
     if len(body.listings) > limit:
-        raise ApiError(413, "too_many_items", f"a batch holds at most {limit} listings; this one has {len(body.listings)}")
+        raise ApiError(
+            413, "too_many_items", f"a batch holds at most {limit} listings; this one has {len(body.listings)}"
+        )
     await charge(state, client, len(body.listings))
     REQUEST_BATCH.observe(len(body.listings))
-    results = await score_listings(state, client.name, [item.as_listing() for item in body.listings], body.threshold, body.store, "batch")
+    results = await score_listings(
+        state, client.name, [item.as_listing() for item in body.listings], body.threshold, body.store, "batch"
+    )
     return BatchResult(results=results)
