@@ -93,7 +93,7 @@ def train(
     target_precision: Annotated[float, typer.Option(help="Validation precision the threshold must reach.")] = 0.9,
     c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 4.0,
     redflags: Annotated[bool, typer.Option("--redflags/--no-redflags", help="Use red-flag features.")] = True,
-    metadata: Annotated[bool, typer.Option("--metadata/--no-metadata", help="Use metadata features.")] = True,
+    metadata: Annotated[bool, typer.Option("--metadata/--no-metadata", help="Use metadata features (off by default: they carry source style).")] = False,
     max_train_samples: Annotated[Optional[int], typer.Option(help="Cap on training rows (quick runs).")] = None,
     max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on validation and test rows.")] = None,
     model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,

@@ -101,7 +101,7 @@ lurescan serve --model PATH_TO_THIS_BUNDLE
 
 `flagged = scam_probability >= {threshold['threshold']:.4f}`, chosen on the validation split as
 {"the lowest score reaching precision " + str(threshold['target_precision']) if threshold['rule'] == 'target_precision' else "the best-F1 point (precision " + str(threshold['target_precision']) + " was not reachable)"}
-(validation precision {threshold['validation_precision']:.3f}, recall {threshold['validation_recall']:.3f}).
+(validation precision {threshold['validation_precision']:.3f}, recall {threshold['validation_recall']:.3f}{", each source weighted equally so that a small source of hard legitimate ads counts as much as a large easy one" if threshold.get('weighted') else ""}).
 Risk levels: `high` at or above the threshold, `medium` from {threshold['medium_risk_threshold']:.4f}
 (validation recall 0.95), `low` below.
 

@@ -162,7 +162,7 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         n_char_features: int = 2**19,
         max_chars: int = 6000,
         use_redflags: bool = True,
-        use_metadata: bool = True,
+        use_metadata: bool = False,
         redflag_weight: float = 1.0,
     ):
         self.word_ngram_range = word_ngram_range

@@ -31,10 +31,13 @@ def _identifier():
 def detect_language(text: str) -> str:
     """ISO 639-1 code of `text`'s main language, or "und" when unsure."""
     config = _config()
-    letters = sum(ch.isalpha() for ch in text[:2000])
+    # The first ~1,000 characters decide as well as the whole ad and cost a
+    # fraction: detection runs for every scored listing.
+    sample = text[: config["max_chars"]]
+    letters = sum(ch.isalpha() for ch in sample)
     if letters < config["min_letters"]:
         return UNDETERMINED
-    code, confidence = _identifier().classify(text[:5000])
+    code, confidence = _identifier().classify(sample)
     if confidence < config["min_confidence"]:
         return UNDETERMINED
     return config["aliases"].get(code, code)

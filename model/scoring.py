@@ -137,10 +137,11 @@ class Scorer:
             out.append(
                 ListingScore(
                     id=p.listing.id,
-                    scam_probability=round(float(prob), 6),
-                    flagged=bool(prob >= cut),
+                    scam_probability=(shown := round(float(prob), 6)),
+                    # Decided on the number the caller sees, so the two never disagree.
+                    flagged=bool(shown >= cut),
                     threshold=cut,
-                    risk_level=risk_level(float(prob), cut, medium),
+                    risk_level=risk_level(shown, cut, medium),
                     # Red flags first; then any model evidence a predictor attached (ensemble: n-grams).
                     reasons=(raw_reasons(p) + p.extras.get("evidence", [])) if explain else [],
                     language=language,

@@ -22,19 +22,23 @@ class ThresholdChoice:
     validation_precision: float
     validation_recall: float
     medium_risk_threshold: float  # lower bound of the "medium" risk band
+    weighted: bool = False  # precision/recall measured with sample weights (equal weight per source)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def choose_threshold(
-    y_true, scores, target_precision: float = 0.9, medium_recall: float = 0.95
+    y_true, scores, target_precision: float = 0.9, medium_recall: float = 0.95, sample_weight=None
 ) -> ThresholdChoice:
+    """`sample_weight` (e.g. equal weight per source) makes a small, hard
+    source of legitimate ads count as much as a large, easy one, so the
+    threshold is not set by how easy the biggest scrape is."""
     y_true = np.asarray(y_true).astype(int)
     scores = np.asarray(scores, dtype=float)
     if y_true.min() == y_true.max():
         raise ValueError("validation data must contain both scams and legitimate ads to choose a threshold")
-    precision, recall, thresholds = precision_recall_curve(y_true, scores)
+    precision, recall, thresholds = precision_recall_curve(y_true, scores, sample_weight=sample_weight)
     # precision/recall have one more entry than thresholds (the final point).
     precision, recall = precision[:-1], recall[:-1]
     ok = np.flatnonzero(precision >= target_precision)
@@ -55,6 +59,7 @@ def choose_threshold(
         validation_precision=float(precision[i]),
         validation_recall=float(recall[i]),
         medium_risk_threshold=min(medium, threshold),
+        weighted=sample_weight is not None,
     )
 
 

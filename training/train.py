@@ -59,7 +59,7 @@ class DataArgs:
 class BaselineArgs:
     C: float = 4.0
     use_redflags: bool = True
-    use_metadata: bool = True
+    use_metadata: bool = False  # off: grouped CV on the corpus was better without (benchmarks/tune_baseline.py)
     char_ngram_max: int = 5
     n_char_features: int = 2**19
     n_word_features: int = 2**18
@@ -161,7 +161,12 @@ def main(args: TrainArgs) -> dict:
 
     val_prepared = prepare_many(frame_to_listings(val), engine, m.max_chars)
     val_probs = classifier.predict_proba(val_prepared)[:, 1]
-    choice = choose_threshold(val["label"].to_numpy(), val_probs, target_precision=m.target_precision)
+    choice = choose_threshold(
+        val["label"].to_numpy(),
+        val_probs,
+        target_precision=m.target_precision,
+        sample_weight=source_balanced_weights(val) if m.balance_sources else None,
+    )
     # scikit-learn's own wrapper stores the threshold; FrozenEstimator keeps fit() from refitting.
     model = FixedThresholdClassifier(FrozenEstimator(classifier), threshold=choice.threshold, response_method="predict_proba")
     model.fit(val_prepared, val["label"].to_numpy())
