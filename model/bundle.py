@@ -95,6 +95,7 @@ def write_bundle(out_dir: Union[str, Path], manifest: dict, files: dict[str, Uni
         raise BundleError(f"{out_dir}: unknown bundle kind {manifest.get('kind')!r}")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a server may run as another user
     try:
         hashes = {}
         for name, content in files.items():
