@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 # so a few hundred rows already give tight padding while keeping memory low.
 DEFAULT_BATCH_SIZE = {"baseline": 1024, "transformer": 256, "ensemble": 256}
 SKIPPED_PREFIXES = (".", "_")  # _SUCCESS, .crc, hidden files next to data files
+# Ray Data lists input files in a task that takes one CPU (and offers no way to
+# ask for less); if the scoring actors held every CPU it would never run. A local
+# Ray instance gets this one on top of the scoring CPUs, and the actor pool
+# leaves it free on a cluster.
+LISTING_CPUS = 1
 
 
 class RayEngineError(ValueError):
@@ -285,11 +290,16 @@ def connect(address: Optional[str] = None, num_cpus: Optional[int] = None, quiet
         if address:
             ray.init(address=address, **kwargs)
         else:
-            ray.init(num_cpus=num_cpus, **kwargs)
+            ray.init(num_cpus=(num_cpus or os.cpu_count() or 1) + LISTING_CPUS, **kwargs)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
-        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RayEngineError(f"cannot connect to {where}: {first_line}") from None
+        if not address:
+            raise RayEngineError(f"cannot start a local Ray instance: {first_line}") from None
+        raise RayEngineError(
+            f"cannot connect to the Ray cluster at {address}: {first_line} (it answers, but refused this driver: a cluster with "
+            "token authentication needs RAY_AUTH_MODE=token and its token in RAY_AUTH_TOKEN or ~/.ray/auth_token; driver "
+            "and cluster need the same Ray and Python versions)"
+        ) from None
     return True
 
 
@@ -386,9 +396,10 @@ def score_dataset(
 ) -> RaySummary:
     """Score every listing under `input_path` on Ray and write Parquet files into `output_dir`.
 
-    `num_cpus` caps the CPUs the job uses (and sizes a local Ray instance);
-    the pool grows to `workers` actors of `cpus_per_worker` CPUs each
-    (default: as many as fit in `num_cpus`, or in the cluster).
+    `num_cpus` caps the CPUs the scoring actors use (and sizes a local Ray
+    instance); the pool grows to `workers` actors of `cpus_per_worker` CPUs
+    each (default: as many as fit in `num_cpus`, or in the cluster less
+    LISTING_CPUS).
     """
     input_label, output = str(input_path), str(output_dir)
     inputs = resolve_input(input_label)
@@ -406,13 +417,18 @@ def score_dataset(
     try:
         import ray.data
 
-        cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
-        budget = min(num_cpus or cluster_cpus, cluster_cpus)
+        usable = ray.cluster_resources().get("CPU", 0) - LISTING_CPUS
+        if usable < cpus_per_worker:
+            raise RayEngineError(
+                f"the Ray cluster has {usable + LISTING_CPUS:g} CPUs: a scoring worker of {cpus_per_worker:g} CPUs "
+                f"must leave {LISTING_CPUS} free for Ray Data's file listing"
+            )
+        budget = min(num_cpus, usable) if num_cpus else usable
         workers = workers or max(1, int(budget // cpus_per_worker))
         payload = ray.put(bundle_payload(bundle))  # one copy in the object store, shared by every actor
         startup = time.perf_counter() - started
         try:
-            with _job_settings(progress, cpu_limit=budget if num_cpus is not None else None):
+            with _job_settings(progress, cpu_limit=budget + LISTING_CPUS if num_cpus is not None else None):
                 dataset, columns = read_dataset(inputs, sep, concurrency=workers)
                 require_text_columns(inputs.label, columns if columns is not None else dataset.schema().names)
                 scored = dataset.map_batches(
@@ -420,9 +436,8 @@ def score_dataset(
                     fn_constructor_kwargs={"payload": payload, "threshold": threshold, "threads": max(1, int(cpus_per_worker))},
                     batch_size=batch_size,
                     batch_format="pandas",
-                    # Start with one actor and grow to `workers`: Ray Data's file
-                    # listing task needs a CPU at the start, and a pool holding every
-                    # CPU from the first moment would starve it.
+                    # One actor at first, more (up to `workers`) while blocks queue up:
+                    # a small input never pays for loading the bundle many times.
                     compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers, initial_size=1),
                     num_cpus=cpus_per_worker,
                     num_gpus=num_gpus or None,
