@@ -10,10 +10,11 @@ so workers need lurescan installed but no access to the driver's disk.
 Ray is imported only here and only when this engine runs
 (`pip install 'lurescan[ray]'`).
 
-GPUs: a transformer bundle scores with ONNX Runtime. On GPU nodes give each
-actor a GPU (`score_dataset(..., num_gpus=1)` passes `num_gpus` to
-`map_batches`; the README shows the whole recipe) and install
-`onnxruntime-gpu`, whose `CUDAExecutionProvider` then runs the model.
+GPUs: a transformer bundle scores with ONNX Runtime. `score_dataset(...,
+num_gpus=1)` gives each actor a GPU through `map_batches`; the session must
+then run on ONNX Runtime's CUDAExecutionProvider (`onnxruntime-gpu` on the
+workers; the transformer scorer asks for the CPU provider today). See the
+README's note on GPUs; not tested here, these machines have none.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import io
+import json
 import logging
 import os
 import shutil
@@ -37,8 +40,9 @@ from .tables import TableError, detect_format, require_text_columns
 log = logging.getLogger(__name__)
 
 # Rows per `map_batches` call. The baseline amortises its vectoriser over
-# large batches; the transformer sorts each batch by length before padding,
-# so a few hundred rows already give tight padding while keeping memory low.
+# large batches; the transformer sorts each batch by length before padding, so
+# a few hundred rows already pad tightly (MiniLM int8, one thread: 84 listings
+# per CPU-second at 64 and 256 rows, 80 at 1024; benchmarks/bench_ray.py).
 DEFAULT_BATCH_SIZE = {"baseline": 1024, "transformer": 256, "ensemble": 256}
 SKIPPED_PREFIXES = (".", "_")  # _SUCCESS, .crc, hidden files next to data files
 # Ray Data lists input files in a task that takes one CPU (and offers no way to
@@ -167,10 +171,28 @@ def _csv_header(inputs: InputFiles, sep: Optional[str]) -> tuple[str, list[str]]
     return sep, next(csv.reader([header], delimiter=sep))
 
 
-def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Optional[int] = None) -> tuple:
-    """(Ray Dataset over the input files, column names if known without reading).
+def input_columns(inputs: InputFiles, sep: Optional[str] = None) -> list[str]:
+    """Column names of the first input file, read without Ray: a file with no text column fails before Ray starts."""
+    first = inputs.paths[0]
+    if inputs.format == "csv":
+        return _csv_header(inputs, sep)[1]
+    try:
+        if inputs.format == "parquet":
+            import pyarrow.parquet as pq
 
-    CSV cells stay text, exactly as the local engine reads them.
+            return pq.read_schema(first, filesystem=inputs.filesystem).names
+        with inputs.filesystem.open_input_stream(first, compression="detect") as raw:
+            for line in io.TextIOWrapper(raw, encoding="utf-8"):
+                if line.strip():
+                    row = json.loads(line)
+                    return list(row) if isinstance(row, dict) else []
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ArrowInvalid and JSONDecodeError are ValueErrors
+        raise TableError(f"{first}: not a readable {inputs.format.upper()} file ({exc})") from exc
+    raise TableError(f"{first}: no rows")
+
+
+def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Optional[int] = None):
+    """A Ray Dataset over the input files; CSV cells stay text, exactly as the local engine reads them.
 
     Reading takes no CPU reservation: decoding is cheap next to scoring, and
     the scoring actors may hold every CPU; `concurrency` bounds the readers.
@@ -184,18 +206,17 @@ def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Opt
     if inputs.format == "jsonl":
         # Line-delimited JSON goes through pandas, as in the local engine; that
         # reader resolves the filesystem from each URI itself.
-        return ray.data.read_json(inputs.uris, lines=True, **common), None
+        return ray.data.read_json(inputs.uris, lines=True, **common)
     common["filesystem"] = inputs.filesystem
     if inputs.format == "parquet":
-        return ray.data.read_parquet(inputs.paths, **common), None
+        return ray.data.read_parquet(inputs.paths, **common)
     delimiter, columns = _csv_header(inputs, sep)
-    dataset = ray.data.read_csv(
+    return ray.data.read_csv(
         inputs.paths,
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, strings_can_be_null=False),
         **common,
     )
-    return dataset, columns
 
 
 def bundle_payload(bundle: Bundle) -> dict[str, bytes]:
@@ -403,6 +424,7 @@ def score_dataset(
     """
     input_label, output = str(input_path), str(output_dir)
     inputs = resolve_input(input_label)
+    require_text_columns(inputs.paths[0], input_columns(inputs, sep))
     _check_output(output, inputs)
     bundle = read_bundle(model)  # verified on the driver: a bad bundle fails before Ray starts
     batch_size = batch_size or DEFAULT_BATCH_SIZE.get(bundle.kind, 256)
@@ -429,9 +451,7 @@ def score_dataset(
         startup = time.perf_counter() - started
         try:
             with _job_settings(progress, cpu_limit=budget + LISTING_CPUS if num_cpus is not None else None):
-                dataset, columns = read_dataset(inputs, sep, concurrency=workers)
-                require_text_columns(inputs.label, columns if columns is not None else dataset.schema().names)
-                scored = dataset.map_batches(
+                scored = read_dataset(inputs, sep, concurrency=workers).map_batches(
                     BundleScorer,
                     fn_constructor_kwargs={"payload": payload, "threshold": threshold, "threads": max(1, int(cpus_per_worker))},
                     batch_size=batch_size,

@@ -1,7 +1,7 @@
 """The Ray engine on a local Ray instance (2 CPUs): same scores as the local engine, row for row.
 
-One Ray instance serves the whole module (start-up takes seconds); the
-engine joins it instead of starting its own.
+One Ray instance serves the module (start-up takes seconds); the engine joins
+it instead of starting its own. User errors are caught before Ray starts.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def test_cli_text_folders_match_local_engine(local_ray, listings, small_bundle, 
     _assert_same_scores(local, ray_out, 300)
 
 
-def test_user_errors_are_one_line(local_ray, listings, small_bundle, tmp_path):
+def test_user_errors_fail_before_ray_starts(listings, small_bundle, tmp_path):
     with pytest.raises(TableError, match="no such file or folder"):
         score_dataset(tmp_path / "missing", tmp_path / "out", model=small_bundle)
 
@@ -137,6 +137,12 @@ def test_user_errors_are_one_line(local_ray, listings, small_bundle, tmp_path):
     pd.DataFrame({"row_id": [1, 2], "price": ["1", "2"]}).to_parquet(no_text / "a.parquet")
     with pytest.raises(TableError, match="no usable text column"):
         score_dataset(no_text, tmp_path / "out", model=small_bundle, progress=False)
+    (tmp_path / "no_text.jsonl").write_text('{"row_id": 1, "price": "1"}\n')
+    with pytest.raises(TableError, match="no usable text column"):
+        score_dataset(tmp_path / "no_text.jsonl", tmp_path / "out", model=small_bundle, progress=False)
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(TableError, match="not a readable PARQUET file"):
+        score_dataset(tmp_path / "broken.parquet", tmp_path / "out", model=small_bundle, progress=False)
 
     taken = tmp_path / "taken"
     taken.mkdir()
