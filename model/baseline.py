@@ -75,6 +75,8 @@ class BaselineClassifier(ClassifierMixin, BaseEstimator):
             folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state).split(Z, y))
         self.calibrated_ = CalibratedClassifierCV(self._linear(), method=self.calibration, cv=folds, ensemble=False)
         self.calibrated_.fit(Z, y, sample_weight=sample_weight)
+        # The fold index arrays were only needed for fitting; keep their count.
+        self.calibrated_.cv = len(folds)
         self.classes_ = self.calibrated_.classes_
         return self
 

@@ -2,12 +2,13 @@
 
     bundle/
       manifest.json   what the model is, how it was made, sha256 of every file
-      model.skops     scikit-learn objects (skops, no pickle), or model.onnx ...
+      model.json      the estimator's structure and parameters (model/safe_state.py)
+      model.safetensors  its arrays; or model.onnx + tokenizer.json ...
       README.md       the model card (Hugging Face layout)
 
 Loading verifies the format, the kind, and every file's sha256 before any
-weights are read, and skops files load only the types listed in
-`TRUSTED_TYPES`, so a corrupt, tampered or foreign bundle is refused with a
+weights are read, and estimators load only the types listed in
+`safe_state.TRUSTED_CLASSES` (no pickle), so a corrupt, tampered or foreign bundle is refused with a
 message that says which file and what is wrong. (The sha256 sums catch
 corruption and edits of single files; they are not a signature.)
 """
@@ -22,27 +23,15 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
+
+from . import safe_state
 
 BUNDLE_FORMAT = "lurescan-bundle"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 CARD_NAME = "README.md"
 KNOWN_KINDS = ("baseline", "transformer", "ensemble")
-
-# The only types a skops file in a bundle may contain beyond skops' defaults.
-TRUSTED_TYPES = [
-    "lurescan.model.baseline.BaselineClassifier",
-    "lurescan.model.features.ListingVectorizer",
-    "lurescan.model.ngrams.CharNgramHasher",
-    "lurescan.model.stacker.StackedClassifier",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.isotonic.IsotonicRegression",
-    "sklearn.frozen._frozen.FrozenEstimator",
-    "sklearn.utils._tags.Tags",
-]
-
 
 class BundleError(ValueError):
     """A bundle that cannot be used; the message names the bundle and the problem."""
@@ -164,28 +153,16 @@ def read_bundle(path: Union[str, Path, None] = None) -> Bundle:
     return Bundle(path=path, manifest=manifest)
 
 
-def dump_skops(obj: Any) -> bytes:
-    import zipfile
-
-    import skops.io as sio
-
-    return sio.dumps(obj, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+def estimator_files(obj: Any, stem: str = "model") -> dict[str, bytes]:
+    """A fitted estimator as bundle files: `<stem>.json` + `<stem>.safetensors`."""
+    structure, tensors = safe_state.dumps(obj)
+    return {f"{stem}.json": structure, f"{stem}.safetensors": tensors}
 
 
-def load_skops(bundle: Bundle, name: str, trusted: Optional[list[str]] = None) -> Any:
-    """Load a skops file of a verified bundle, refusing any type not trusted."""
-    import skops.io as sio
-
-    path = bundle.file(name)
-    allowed = TRUSTED_TYPES if trusted is None else trusted
+def load_estimator(bundle: Bundle, stem: str = "model") -> Any:
+    """Load an estimator of a verified bundle; only allow-listed types load."""
+    structure_path, tensors_path = bundle.file(f"{stem}.json"), bundle.file(f"{stem}.safetensors")
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # skops raises several types for a damaged archive
-        raise BundleError(f"{path}: unreadable skops file ({exc})") from exc
-    refused = sorted(set(untrusted) - set(allowed))
-    if refused:
-        raise BundleError(f"{path}: refuses to load untrusted types: {', '.join(refused)}")
-    try:
-        return sio.load(path, trusted=[t for t in untrusted])
-    except Exception as exc:
-        raise BundleError(f"{path}: cannot load model ({type(exc).__name__}: {exc})") from exc
+        return safe_state.loads(structure_path.read_bytes(), tensors_path.read_bytes())
+    except safe_state.StateError as exc:
+        raise BundleError(f"{structure_path}: {exc}") from exc

@@ -15,7 +15,7 @@ from typing import Callable, Optional, Sequence, Union
 import numpy as np
 from pydantic import BaseModel, Field
 
-from .bundle import Bundle, BundleError, load_skops, read_bundle
+from .bundle import Bundle, BundleError, load_estimator, read_bundle
 from .features import ListingLike, PreparedListing, prepare_many
 from .language import detect_language
 from .redflags.engine import RedFlagMatch, default_engine
@@ -153,7 +153,7 @@ class Scorer:
 
 
 def _baseline_predictor(bundle: Bundle):
-    model = load_skops(bundle, "model.skops")
+    model = load_estimator(bundle, "model")
     inner = getattr(getattr(model, "estimator", None), "estimator", model)
     max_chars = inner.vectorizer_.max_chars if hasattr(inner, "vectorizer_") else 6000
     return (lambda prepared: model.predict_proba(prepared)[:, 1]), max_chars

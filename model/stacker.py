@@ -9,7 +9,7 @@ stacker is fitted on the validation split only (hundreds of rows).
 
 `StackedClassifier` is a plain scikit-learn estimator on that numeric
 matrix: standardise -> L2-regularised logistic regression -> sigmoid
-calibration cross-fitted over (grouped) folds. It is saved with skops in an
+calibration cross-fitted over (grouped) folds. It is saved (model/safe_state.py) in an
 "ensemble" bundle that embeds verified copies of both member bundles, so the
 ensemble is self-contained; `load_predictor` scores a listing by running
 both members, stacking, and attaching the baseline's strongest n-grams as
@@ -30,7 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .bundle import Bundle, BundleError, load_skops, read_bundle
+from .bundle import Bundle, BundleError, load_estimator, read_bundle
 from .features import PreparedListing
 from .redflags.features import RedFlagFeatures
 
@@ -95,6 +95,7 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
             linear, method=self.calibration, cv=self.folds(X, y, groups), ensemble=False
         )
         self.calibrated_.fit(X, y)
+        self.calibrated_.cv = len(self.calibrated_.cv)  # fold indices were only needed to fit
         self.classes_ = self.calibrated_.classes_
         return self
 
@@ -143,13 +144,13 @@ def load_predictor(bundle: Bundle, evidence: Optional[int] = 5):
     transformer, baseline = _member(bundle, "transformer"), _member(bundle, "baseline")
     transformer_predict, _ = PREDICTORS[transformer.kind](transformer)
     baseline_predict, max_chars = PREDICTORS[baseline.kind](baseline)
-    stacker = load_skops(bundle, "stacker.skops")
+    stacker = load_estimator(bundle, "stacker")
     ruleset = default_engine().ruleset
     if list(getattr(stacker, "feature_names_in_", [])) != list(stack_features([], [], [], ruleset).columns):
         raise BundleError(
             f"{bundle.path}: the installed red-flag categories differ from those the stacker was fitted with; rebuild the ensemble"
         )
-    explainer = BaselineExplainer(load_skops(baseline, "model.skops")) if evidence else None
+    explainer = BaselineExplainer(load_estimator(baseline, "model")) if evidence else None
     medium = bundle.medium_threshold
     weight = stacker.coefficients().get(SCORE_COLUMNS[1])
     note = f"; the n-gram model's score carries weight {weight:+.2f} in the ensemble" if weight is not None else ""

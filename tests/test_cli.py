@@ -106,7 +106,7 @@ def test_score_refuses_tampered_bundle(tmp_path, small_bundle):
 
     bundle = tmp_path / "b"
     shutil.copytree(small_bundle, bundle)
-    (bundle / "model.skops").write_bytes(b"tampered")
+    (bundle / "model.safetensors").write_bytes(b"tampered")
     result = run("score", "--model", bundle, "--text", "hello there, this is an ad")
     assert result.exit_code == 1 and "sha256 mismatch" in result.output
 

@@ -6,7 +6,7 @@ Load -> deduplicate -> grouped split (`prepare_splits`; both members must
 have been trained on this very split, checked by its sha256) -> score the
 validation split with both members -> fit `StackedClassifier` on validation
 (out-of-fold probabilities, over grouped folds, choose the threshold) ->
-evaluate on test beside the members -> bundle with `stacker.skops` and
+evaluate on test beside the members -> bundle with `stacker.json`/`.safetensors` and
 verified copies of both member bundles.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from lurescan.model.bundle import MANIFEST_NAME, Bundle, dump_skops, read_bundle, sha256_file, write_bundle
+from lurescan.model.bundle import MANIFEST_NAME, Bundle, estimator_files, read_bundle, sha256_file, write_bundle
 from lurescan.model.card import render_card
 from lurescan.model.features import prepare_many
 from lurescan.model.redflags.engine import default_engine
@@ -177,7 +177,7 @@ def main(args: EnsembleArgs) -> dict:
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
     }
-    files_out: dict = {"stacker.skops": dump_skops(stacker)}
+    files_out: dict = estimator_files(stacker, "stacker")
     for name, bundle in members.items():
         files_out.update(member_files(bundle, name))
     out = write_bundle(args.out, manifest, files_out, render_card(manifest, _card_sections(manifest)))

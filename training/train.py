@@ -26,7 +26,7 @@ from sklearn.model_selection import FixedThresholdClassifier
 
 from lurescan import __version__
 from lurescan.model.baseline import BaselineClassifier
-from lurescan.model.bundle import dump_skops, write_bundle
+from lurescan.model.bundle import estimator_files, write_bundle
 from lurescan.model.card import render_card
 from lurescan.model.features import ListingVectorizer, prepare_many
 from lurescan.model.redflags.engine import default_engine
@@ -81,7 +81,7 @@ class TrainArgs:
 
 def library_versions() -> dict:
     out = {"python": platform.python_version()}
-    for name in ("lurescan", "scikit-learn", "numpy", "scipy", "skops", "pandas", "py3langid"):
+    for name in ("lurescan", "scikit-learn", "numpy", "scipy", "safetensors", "pandas", "py3langid"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -197,7 +197,7 @@ def main(args: TrainArgs) -> dict:
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
     }
-    out = write_bundle(args.out, manifest, {"model.skops": dump_skops(model)}, render_card(manifest))
+    out = write_bundle(args.out, manifest, estimator_files(model, "model"), render_card(manifest))
     run_dir = Path(str(out) + ".run")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

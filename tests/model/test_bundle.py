@@ -8,7 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from lurescan.model.bundle import BundleError, load_skops, read_bundle, sha256_file
+from lurescan.model import safe_state
+from lurescan.model.bundle import BundleError, load_estimator, read_bundle, sha256_file
 from lurescan.model.scoring import load_scorer
 
 
@@ -29,7 +30,7 @@ def test_round_trip_scores_match(small_bundle, corpus_rows):
     bundle = read_bundle(small_bundle)
     manifest = bundle.manifest
     assert manifest["kind"] == "baseline" and manifest["model_version"] == "test-corpus-baseline"
-    assert set(manifest["files"]) == {"model.skops", "README.md"}
+    assert set(manifest["files"]) == {"model.json", "model.safetensors", "README.md"}
     for key in ("created_at", "training_data", "split", "threshold", "metrics", "libraries", "redflag_ruleset"):
         assert key in manifest
     assert manifest["split"]["seed"] == 13 and len(manifest["split"]["assignment_sha256"]) == 64
@@ -38,7 +39,7 @@ def test_round_trip_scores_match(small_bundle, corpus_rows):
     assert card.startswith("---\n") and "## Training data" in card and "## Evaluation" in card
 
     listings = [{"title": r["title"], "text": r["text"]} for r in corpus_rows[:40]]
-    model = load_skops(bundle, "model.skops")
+    model = load_estimator(bundle, "model")
     direct = model.predict_proba(listings)[:, 1]
     scored = load_scorer(small_bundle).predict_proba(listings)
     assert np.allclose(direct, scored)
@@ -47,11 +48,11 @@ def test_round_trip_scores_match(small_bundle, corpus_rows):
 
 
 def test_tampered_weights_are_refused(bundle_copy):
-    path = bundle_copy / "model.skops"
+    path = bundle_copy / "model.safetensors"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(BundleError, match=r"model.skops: sha256 mismatch"):
+    with pytest.raises(BundleError, match=r"model.safetensors: sha256 mismatch"):
         load_scorer(bundle_copy)
 
 
@@ -90,19 +91,31 @@ def test_corrupt_manifest(bundle_copy):
 
 
 def test_untrusted_types_are_refused_even_with_matching_hashes(bundle_copy):
-    import collections
-
-    import skops.io as sio
-
-    # A model file that would instantiate a type outside the allow-list.
-    (bundle_copy / "model.skops").write_bytes(sio.dumps(collections.Counter("abc")))
-    _rehash(bundle_copy, "model.skops")
-    with pytest.raises(BundleError, match="refuses to load untrusted types: collections.Counter"):
+    # A structure file that would instantiate a type outside the allow-list.
+    document = json.loads((bundle_copy / "model.json").read_text())
+    document["root"] = {"__object__": "subprocess.Popen", "__id__": 0, "state": {}}
+    (bundle_copy / "model.json").write_text(json.dumps(document))
+    _rehash(bundle_copy, "model.json")
+    with pytest.raises(BundleError, match="refuses to load untrusted type subprocess.Popen"):
         load_scorer(bundle_copy)
 
 
 def test_garbage_weights_with_matching_hash(bundle_copy):
-    (bundle_copy / "model.skops").write_bytes(b"this is not a zip archive")
-    _rehash(bundle_copy, "model.skops")
-    with pytest.raises(BundleError, match="unreadable skops file"):
+    (bundle_copy / "model.safetensors").write_bytes(b"this is not a tensor file")
+    _rehash(bundle_copy, "model.safetensors")
+    with pytest.raises(BundleError, match="unreadable tensor file"):
         load_scorer(bundle_copy)
+
+
+def test_state_round_trip_keeps_shared_objects_and_refuses_foreign_types():
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]])
+    model = LogisticRegression().fit(X, [0, 1, 0, 1])
+    pair = safe_state.loads(*safe_state.dumps({"a": model, "b": model, "t": (1, 2.5, None), "nan": float("nan")}))
+    assert pair["a"] is pair["b"] and pair["t"] == (1, 2.5, None) and np.isnan(pair["nan"])
+    assert np.allclose(pair["a"].predict_proba(X), model.predict_proba(X))
+    import collections
+
+    with pytest.raises(safe_state.StateError, match="collections.Counter is not on the trusted list"):
+        safe_state.dumps(collections.Counter("abc"))

@@ -43,7 +43,7 @@ def test_reload_swaps_the_bundle_and_refuses_a_broken_one(make_client, keys_file
         r = client.post("/v1/admin/reload", headers=admin)
         assert r.status_code == 200 and r.json() == {"previous_version": "v1", "model_version": "v2", "changed": True}
         assert client.post("/v1/score", json={"text": SCAM_AD}, headers=admin).json()["model_version"] == "v2"
-        (live / "model.skops").write_bytes(b"tampered")
+        (live / "model.safetensors").write_bytes(b"tampered")
         r = client.post("/v1/admin/reload", headers=admin)
         assert r.status_code == 422 and r.json()["error"]["type"] == "invalid_bundle"
         assert "sha256" in r.json()["error"]["message"]
@@ -100,7 +100,7 @@ def test_watcher_follows_a_replaced_bundle(api_bundle, tmp_path):
             # A broken bundle on disk: the watcher keeps the old model.
             manifest = json.loads((live / "manifest.json").read_text())
             manifest["model_version"] = "v3"
-            (live / "model.skops").write_bytes(b"broken")
+            (live / "model.safetensors").write_bytes(b"broken")
             (live / "manifest.json").write_text(json.dumps(manifest))
             await asyncio.sleep(0.5)
             assert holder.scorer.model_version == "v2"
@@ -112,6 +112,6 @@ def test_watcher_follows_a_replaced_bundle(api_bundle, tmp_path):
 
 def test_a_broken_bundle_at_start_is_refused(api_bundle, tmp_path):
     live = copy_bundle(api_bundle, tmp_path / "live", "v1")
-    (live / "model.skops").write_bytes(b"broken")
+    (live / "model.safetensors").write_bytes(b"broken")
     with pytest.raises(BundleError, match="sha256"):
         ModelHolder(live).load()

@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime")
 
-from lurescan.model.bundle import TRUSTED_TYPES, dump_skops, read_bundle  # noqa: E402
+from lurescan.model import safe_state  # noqa: E402
+from lurescan.model.bundle import read_bundle  # noqa: E402
 from lurescan.model.scoring import load_scorer  # noqa: E402
 from lurescan.model.stacker import StackedClassifier  # noqa: E402
 from lurescan.training.ensemble import EnsembleArgs  # noqa: E402
@@ -35,10 +36,8 @@ def test_stacked_classifier_is_a_calibrated_estimator():
     assert proba.shape == (len(y), 2) and np.allclose(proba.sum(axis=1), 1.0)
     assert model.coefficients()["transformer_logit"] > 0
     assert list(model.feature_names_in_) == list(X.columns)
-    import skops.io as sio
-
-    untrusted = sio.get_untrusted_types(data=dump_skops(model))
-    assert set(untrusted) <= set(TRUSTED_TYPES)
+    restored = safe_state.loads(*safe_state.dumps(model))
+    assert np.allclose(restored.predict_proba(X), proba)
     with pytest.raises(ValueError):
         model.predict_proba(X.rename(columns={"rf:x": "rf:y"}))
 
