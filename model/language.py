@@ -31,10 +31,10 @@ def _identifier():
 def detect_language(text: str) -> str:
     """ISO 639-1 code of `text`'s main language, or "und" when unsure."""
     config = _config()
-    # The first ~1,000 characters decide as well as the whole ad and cost a
-    # fraction: detection runs for every scored listing.
+    # The first few hundred characters decide as well as the whole ad and cost
+    # a fraction: detection runs for every scored listing.
     sample = text[: config["max_chars"]]
-    letters = sum(ch.isalpha() for ch in sample)
+    letters = sum(map(str.isalpha, sample))
     if letters < config["min_letters"]:
         return UNDETERMINED
     code, confidence = _identifier().classify(sample)
