@@ -13,7 +13,7 @@ TORCH_VERSION := 2.13.0
 SHARED_DATA ?= $(abspath ../shared/data)
 export LURESCAN_SHARED_DATA ?= $(SHARED_DATA)
 
-.PHONY: venv install-serve install-dev serve test test-slow browser default-model bench clean
+.PHONY: venv install-serve install-dev serve test test-slow browser default-model bench bench-models bench-soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,11 +50,20 @@ test-slow: install-dev browser
 default-model: install-dev
 	$(BIN)/python -m lurescan.training.build_default --shared-data "$(SHARED_DATA)" --out model/default_bundle
 
+# Each script prints its table and writes JSON under runs/. Run on an otherwise idle machine.
 bench: install-dev
 	$(BIN)/python benchmarks/bench_baseline.py --shared-data "$(SHARED_DATA)"
 	$(BIN)/python benchmarks/bench_score_throughput.py --rows 100000
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_redflags.py
+	$(BIN)/python benchmarks/loadtest.py
+	$(BIN)/python benchmarks/bench_ray.py --rows 200000
+
+# Heavier: the transformer and ensemble (needs artifacts/transformer from `lurescan finetune`), a 5-minute soak.
+bench-models: install-dev
+	$(BIN)/python benchmarks/bench_models.py --transformer artifacts/transformer
+bench-soak: install-dev
+	$(BIN)/python benchmarks/soak.py --minutes 5
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
