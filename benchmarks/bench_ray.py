@@ -76,10 +76,12 @@ def _proc_cpu(pid: int) -> tuple[int, float, bytes] | None:
 class RayCpuMeter:
     """CPU seconds of a Ray job on this machine, sampled from /proc while it runs.
 
-    `actor_*`: the scoring actors (processes titled ray::MapWorker...), counting
-    only actors started during the job (each job starts its own). `job_*`: the
-    driver plus every process of the local Ray instance (raylet, GCS and their
-    workers: reading, writing, scheduling), as CPU used during the job.
+    `actor_*`: the scoring actors (worker processes that take the title
+    ray::MapWorker... during the job; Ray may place an actor in an idle worker
+    it started earlier), leaving out an actor of the previous job that is
+    still exiting. `job_*`: the driver plus every process of the local Ray
+    instance (raylet, GCS and their workers: reading, writing, scheduling).
+    Both count CPU used during the job only.
     """
 
     def __init__(self, roots: list[int], interval: float = 0.25):
@@ -88,6 +90,7 @@ class RayCpuMeter:
         self.cpu: dict[int, float] = {}
         self.titles: dict[int, bytes] = {}
         self.start: dict[int, float] = {}
+        self.old_actors: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -110,6 +113,7 @@ class RayCpuMeter:
     def __enter__(self):
         self._sample()
         self.start = dict(self.cpu)
+        self.old_actors = {pid for pid, title in self.titles.items() if title.startswith(ACTOR_TITLE.encode())}
         self._thread.start()
         return self
 
@@ -124,7 +128,11 @@ class RayCpuMeter:
         self._sample()
 
     def _new_actors(self) -> dict[int, float]:
-        return {pid: cpu for pid, cpu in self.cpu.items() if pid not in self.start and self.titles[pid].startswith(ACTOR_TITLE.encode())}
+        return {
+            pid: cpu - self.start.get(pid, 0.0)
+            for pid, cpu in self.cpu.items()
+            if pid not in self.old_actors and self.titles[pid].startswith(ACTOR_TITLE.encode())
+        }
 
     @property
     def actors(self) -> int:
