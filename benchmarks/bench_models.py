@@ -43,7 +43,7 @@ import numpy as np
 from lurescan.model.bundle import read_bundle
 from lurescan.model.features import prepare_many
 from lurescan.model.scoring import Scorer, load_scorer
-from lurescan.model.transformer_scorer import OnnxListingClassifier, classifier_from_bundle
+from lurescan.model.transformer_scorer import OnnxListingClassifier, batch_size_for, classifier_from_bundle
 from lurescan.training.data import frame_to_listings
 from lurescan.training.metrics import format_table
 from lurescan.training.train import DataArgs, evaluate_split, prepare_splits
@@ -89,7 +89,7 @@ def variant_scorer(bundle_path: Path, variant: str) -> tuple[Scorer, float]:
     info = bundle.manifest["onnx"]["variants"][variant]
     onnx_path = Path(str(bundle_path) + ".run") / "onnx" / f"model.{variant}.onnx"
     shipped = classifier_from_bundle(bundle)
-    classifier = OnnxListingClassifier(onnx_path, shipped.encoder, shipped.pad_id, info["calibration"])
+    classifier = OnnxListingClassifier(onnx_path, shipped.encoder, shipped.pad_id, info["calibration"], batch_size=batch_size_for(variant))
     return Scorer(bundle, classifier.predict_proba, int(bundle.manifest["input"]["max_chars"])), float(
         info["threshold"]["threshold"]
     )

@@ -21,6 +21,17 @@ from .transformer_input import INPUT_FORMAT_VERSION, ListingEncoder
 DEFAULT_BATCH_SIZE = 32
 
 
+def batch_size_for(variant: str) -> int:
+    """Rows per ONNX run for an exported variant.
+
+    Dynamic int8 quantisation scales activations per run, so an int8 score
+    would depend on which other listings share the batch (seen: up to 0.22).
+    int8 therefore scores one listing per run: the same listing always gets
+    the same score, and with no padding it costs no more CPU per listing.
+    """
+    return 1 if variant == "int8" else DEFAULT_BATCH_SIZE
+
+
 def platt(margins: np.ndarray, calibration: Optional[dict]) -> np.ndarray:
     """P(scam) from the logit margin (logit_scam - logit_legit) and a fitted Platt map."""
     margins = np.asarray(margins, dtype=np.float64)
@@ -86,7 +97,7 @@ class OnnxListingClassifier:
 
 
 def classifier_from_bundle(
-    bundle: Bundle, batch_size: int = DEFAULT_BATCH_SIZE, threads: Optional[int] = None
+    bundle: Bundle, batch_size: Optional[int] = None, threads: Optional[int] = None
 ) -> OnnxListingClassifier:
     try:
         import onnxruntime  # noqa: F401
@@ -112,7 +123,7 @@ def classifier_from_bundle(
             encoder,
             spec["pad_id"],
             bundle.manifest.get("calibration"),
-            batch_size=batch_size,
+            batch_size=batch_size or batch_size_for((bundle.manifest.get("onnx") or {}).get("variant", "fp32")),
             threads=threads,
         )
     except Exception as exc:  # onnxruntime raises its own types for a damaged graph

@@ -39,7 +39,7 @@ from lurescan.model.features import PreparedListing, prepare_many
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.threshold import choose_threshold
 from lurescan.model.transformer_input import BODY_FIELDS, HEADER_FIELDS, ListingEncoder
-from lurescan.model.transformer_scorer import OnnxListingClassifier, platt
+from lurescan.model.transformer_scorer import OnnxListingClassifier, batch_size_for, platt
 from sklearn.metrics import average_precision_score, roc_auc_score
 from transformers import TrainerCallback
 
@@ -443,7 +443,7 @@ def write_transformer_bundle(
     variants = {"fp32": exported.fp32_path} | ({"int8": exported.int8_path} if exported.int8_path else {})
     val_margins, variant_info = {}, {}
     for name, path in variants.items():
-        val_margins[name], _ = OnnxListingClassifier(path, encoder, pad_id).margins(val_prepared)
+        val_margins[name], _ = OnnxListingClassifier(path, encoder, pad_id, batch_size=batch_size_for(name)).margins(val_prepared)
         calibration = fit_platt(val_margins[name], y_val)
         choice = choose_threshold(y_val, platt(val_margins[name], calibration), target_precision=x.target_precision)
         variant_info[name] = {
@@ -465,7 +465,7 @@ def write_transformer_bundle(
         log.warning("ONNX fp32 and PyTorch probabilities differ by up to %.2g on validation listings", onnx_gap)
     calibration = variant_info[variant]["calibration"]
     threshold = choose_threshold(y_val, platt(val_margins[variant], calibration), target_precision=x.target_precision)
-    chosen = OnnxListingClassifier(variants[variant], encoder, pad_id, calibration)
+    chosen = OnnxListingClassifier(variants[variant], encoder, pad_id, calibration, batch_size=batch_size_for(variant))
     metrics = {"validation": evaluate_split(val, platt(val_margins[variant], calibration), threshold.threshold)}
     if len(test):
         test_probs = chosen.predict_proba(prepare_many(frame_to_listings(test), engine))
