@@ -12,11 +12,11 @@ from typing import Optional
 METRIC_COLUMNS = ("n", "scams", "pr_auc", "recall_at_1pct_fpr", "precision", "recall", "f1", "false_positive_rate", "brier", "ece")
 
 LIMITATIONS = """\
-- Every real scam in the public training data comes from one platform and era (EMSCAD, Workable, 2012-14),
-  and every real legitimate ad from others (Glassdoor, Google careers, Wanted, TopCV). The project's own corpus
-  (scams and legitimate ads written in the same languages and formats) is there to break that confound, but a
-  model can still partly learn *where an ad came from*. Read the leave-one-source-out table in the README before
-  trusting pooled figures.
+- The only real scams in the public data come from one platform and era (EMSCAD, Workable, 2012-14), and
+  every real legitimate ad from other boards (Glassdoor, Google careers, Wanted, TopCV). A model trained on that
+  mix learns *where an ad came from*; the project's own corpus (scams and legitimate ads written in the same
+  languages and formats) is there to break the confound. The training-data table below says which sources this
+  model used; read the leave-one-source-out table in the project README before trusting pooled figures.
 - The project's corpus is written by the project, not collected from victims; real lures change wording quickly.
 - Scores are calibrated on the validation split's mix of scams and legitimate ads, which has far more scams than a
   real job board. On a board where 1 ad in 1,000 is a lure, the same score means a lower real-world probability:
