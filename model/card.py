@@ -43,6 +43,14 @@ def _metrics_section(title: str, metrics: Optional[dict]) -> str:
     return "\n".join(parts) + "\n"
 
 
+# What the weights of each bundle kind can reveal about their training text.
+WEIGHTS_NOTE = {
+    "baseline": "the weights hold hashed n-gram statistics only, no training text.",
+    "transformer": "the weights are a fine-tuned network, which can memorise fragments of its training text.",
+    "ensemble": "the stacker holds a few coefficients; its members' cards say what their weights hold.",
+}
+
+
 def render_card(manifest: dict, extra_sections: str = "") -> str:
     languages = sorted({lang for lang in manifest.get("languages", []) if lang and lang != "und"})
     threshold = manifest["threshold"]
@@ -119,8 +127,8 @@ Split: {split.get('method', '?')}, seed {split.get('seed', '?')}; rows per split
 assignment sha256 `{split.get('assignment_sha256', '?')}`.
 {"Companies regrouped by duplicate cluster (too large to be one group): " + ", ".join(split.get('large_companies_regrouped', [])) if split.get('large_companies_regrouped') else ""}
 
-The public data (`../shared/data`) carries no stated licence (research and evaluation use); the weights hold
-hashed n-gram statistics only, no training text. The project's own corpus (`data/`) is CC BY 4.0.
+The public data (`../shared/data`) carries no stated licence (research and evaluation use); {WEIGHTS_NOTE.get(manifest['kind'], WEIGHTS_NOTE['baseline'])}
+The project's own corpus (`data/`) is CC BY 4.0.
 
 ## Training procedure
 

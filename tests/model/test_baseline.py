@@ -39,6 +39,26 @@ def test_estimator_api(fitted):
     assert average_precision_score(y, proba[:, 1]) > 0.8
 
 
+def test_direct_scoring_equals_scikit_learn(fitted):
+    """The fast paths (no per-call validation) give scikit-learn's numbers, for one listing and for many."""
+    from scipy import sparse as sp
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.preprocessing import normalize
+
+    from lurescan.model.baseline import calibrated_linear_proba
+    from lurescan.model.features import sublinear_tfidf_l2
+
+    clf, held = fitted
+    X = [{"title": r["title"], "text": r["text"]} for r in held]
+    for batch in (X[:1], X):
+        Z = clf.transform_features(batch)
+        assert np.array_equal(calibrated_linear_proba(clf.calibrated_, Z), clf.calibrated_.predict_proba(Z))
+        assert np.array_equal(clf.predict_proba(batch), clf.calibrated_.predict_proba(Z))
+    counts = sp.csr_matrix(np.array([[0, 2, 1, 0], [0, 0, 0, 0], [5, 0, 0, 1]], dtype=float))  # an empty row too
+    tfidf = TfidfTransformer(sublinear_tf=True, norm=None).fit(counts)
+    assert np.allclose(sublinear_tfidf_l2(counts, tfidf.idf_).toarray(), normalize(tfidf.transform(counts)).toarray(), rtol=0, atol=1e-15)
+
+
 def test_fit_rejects_one_class():
     with pytest.raises(ValueError, match="both classes"):
         BaselineClassifier().fit([{"text": "a"}, {"text": "b"}], [0, 0])
