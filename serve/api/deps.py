@@ -21,14 +21,16 @@ api_key_header = APIKeyHeader(
 )
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies that do not block are `async def`: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hop per request for a lookup.
+async def get_state(request: Request) -> AppState:
     return request.app.state.lurescan
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 
