@@ -90,10 +90,14 @@ def listings_of(frame, name):
     return prepare_many(listings) if name != "plain" else listings
 
 
+def without_sources(frame, families):
+    """Rows whose source family is not in `families` (a model's left-out sources)."""
+    return frame[~frame["source"].map(source_family).isin(families)]
+
+
 def fit_and_threshold(name, spec, train, val):
     factory, balance, excluded = spec
-    train = train[~train["source"].map(source_family).isin(excluded)]
-    val = val[~val["source"].map(source_family).isin(excluded)]
+    train, val = without_sources(train, excluded), without_sources(val, excluded)
     t0 = time.perf_counter()
     model = factory()
     X = listings_of(train, name)
@@ -151,8 +155,7 @@ def main() -> int:
                 print(f"skip {held}: the other sources lack a class")
                 continue
             for name, factory in make_models().items():
-                kept = r_train[~r_train["source"].map(source_family).isin(factory[2])]
-                if kept["label"].nunique() < 2:
+                if without_sources(r_train, factory[2])["label"].nunique() < 2:
                     # e.g. holding out the corpus from a model that also leaves EMSCAD out: no scams remain.
                     table.setdefault(held, {})[name] = {"skipped": "no scams left to train on"}
                     print(f"LOSO {held:16s} {name:12s} skipped: no scams left to train on")

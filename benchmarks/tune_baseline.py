@@ -23,11 +23,10 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from lurescan.model.baseline import BaselineClassifier
 from lurescan.model.features import ListingVectorizer, prepare_many
-from lurescan.training.data import frame_to_listings
+from lurescan.training.data import frame_to_listings, load_training_data
+from lurescan.training.dedup import deduplicate
 from lurescan.training.metrics import recall_at_fpr
 from lurescan.training.split import assign_groups
-from lurescan.training.dedup import deduplicate
-from lurescan.training.data import load_training_data
 from lurescan.training.train import source_balanced_weights
 
 REPO = Path(__file__).resolve().parents[1]

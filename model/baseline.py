@@ -116,20 +116,20 @@ def calibrated_linear_proba(calibrated: CalibratedClassifierCV, Z) -> np.ndarray
     validation and label encoding, which cost more than the model itself when
     the API scores one listing. Anything else goes through scikit-learn.
     """
-    positives = []
-    for member in calibrated.calibrated_classifiers_:
-        linear, calibrators = member.estimator, member.calibrators
-        binary_sigmoid = (
-            len(calibrated.classes_) == 2
-            and len(calibrators) == 1
-            and type(calibrators[0]) is _SigmoidCalibration
-            and hasattr(linear, "coef_")
-            and list(linear.classes_) == list(calibrated.classes_)
-        )
-        if not binary_sigmoid:
-            return calibrated.predict_proba(Z)
-        margin = np.asarray(Z @ linear.coef_.ravel()).ravel() + linear.intercept_[0]
-        positives.append(expit(-(calibrators[0].a_ * margin + calibrators[0].b_)))
-    positive = np.mean(positives, axis=0) if len(positives) > 1 else positives[0]
-    return np.column_stack([1.0 - positive, positive])
+    members = calibrated.calibrated_classifiers_
+    direct = len(calibrated.classes_) == 2 and all(
+        len(m.calibrators) == 1
+        and type(m.calibrators[0]) is _SigmoidCalibration
+        and hasattr(m.estimator, "coef_")
+        and list(m.estimator.classes_) == list(calibrated.classes_)
+        for m in members
+    )
+    if not direct:
+        return calibrated.predict_proba(Z)
 
+    def member_positive(member) -> np.ndarray:
+        margin = np.asarray(Z @ member.estimator.coef_.ravel()).ravel() + member.estimator.intercept_[0]
+        return expit(-(member.calibrators[0].a_ * margin + member.calibrators[0].b_))
+
+    positive = np.mean([member_positive(m) for m in members], axis=0)
+    return np.column_stack([1.0 - positive, positive])

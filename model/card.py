@@ -127,7 +127,7 @@ Split: {split.get('method', '?')}, seed {split.get('seed', '?')}; rows per split
 assignment sha256 `{split.get('assignment_sha256', '?')}`.
 {"Companies regrouped by duplicate cluster (too large to be one group): " + ", ".join(split.get('large_companies_regrouped', [])) if split.get('large_companies_regrouped') else ""}
 
-The public data (`../shared/data`) carries no stated licence (research and evaluation use); {WEIGHTS_NOTE.get(manifest['kind'], WEIGHTS_NOTE['baseline'])}
+The public data (`../shared/data`) carries no stated licence (research and evaluation use); {WEIGHTS_NOTE[manifest['kind']]}
 The project's own corpus (`data/`) is CC BY 4.0.
 
 ## Training procedure
