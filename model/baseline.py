@@ -86,7 +86,13 @@ class BaselineClassifier(ClassifierMixin, BaseEstimator):
         return self.vectorizer_.transform(prepare_many(X, max_chars=self.vectorizer_.max_chars))
 
     def predict_proba(self, X: Sequence[ListingLike | PreparedListing]) -> np.ndarray:
-        return calibrated_linear_proba(self.calibrated_, self.transform_features(X))
+        check_is_fitted(self, "calibrated_")
+        members = sigmoid_linear_members(self.calibrated_)
+        if members is None:
+            return self.calibrated_.predict_proba(self.transform_features(X))
+        weights = np.column_stack([m.estimator.coef_.ravel() for m in members]) if len(members) > 1 else members[0].estimator.coef_.T
+        prepared = prepare_many(X, max_chars=self.vectorizer_.max_chars)
+        return _sigmoid_average(members, self.vectorizer_.transform_dot(prepared, weights))
 
     def decision_function(self, X: Sequence[ListingLike | PreparedListing]) -> np.ndarray:
         """The uncalibrated linear margin (what n-gram explanations decompose)."""
@@ -108,14 +114,8 @@ class BaselineClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def calibrated_linear_proba(calibrated: CalibratedClassifierCV, Z) -> np.ndarray:
-    """`calibrated.predict_proba(Z)` for binary, sigmoid-calibrated linear models, computed directly.
-
-    The same arithmetic as scikit-learn's (margin, then `expit(-(a*margin + b))`,
-    averaged over the calibrated classifiers), without its per-call input
-    validation and label encoding, which cost more than the model itself when
-    the API scores one listing. Anything else goes through scikit-learn.
-    """
+def sigmoid_linear_members(calibrated: CalibratedClassifierCV) -> list | None:
+    """The calibrated members of a binary, sigmoid-calibrated linear model, or None for anything else."""
     members = calibrated.calibrated_classifiers_
     direct = len(calibrated.classes_) == 2 and all(
         len(m.calibrators) == 1
@@ -124,12 +124,31 @@ def calibrated_linear_proba(calibrated: CalibratedClassifierCV, Z) -> np.ndarray
         and list(m.estimator.classes_) == list(calibrated.classes_)
         for m in members
     )
-    if not direct:
-        return calibrated.predict_proba(Z)
+    return members if direct else None
 
-    def member_positive(member) -> np.ndarray:
-        margin = np.asarray(Z @ member.estimator.coef_.ravel()).ravel() + member.estimator.intercept_[0]
-        return expit(-(member.calibrators[0].a_ * margin + member.calibrators[0].b_))
 
-    positive = np.mean([member_positive(m) for m in members], axis=0)
+def _sigmoid_average(members: list, products: np.ndarray) -> np.ndarray:
+    """[P(0), P(1)] from each member's `features @ coef` (one column per member), as scikit-learn computes them."""
+    positive = np.mean(
+        [
+            expit(-(m.calibrators[0].a_ * (products[:, j] + m.estimator.intercept_[0]) + m.calibrators[0].b_))
+            for j, m in enumerate(members)
+        ],
+        axis=0,
+    )
     return np.column_stack([1.0 - positive, positive])
+
+
+def calibrated_linear_proba(calibrated: CalibratedClassifierCV, Z) -> np.ndarray:
+    """`calibrated.predict_proba(Z)` for binary, sigmoid-calibrated linear models, computed directly.
+
+    The same arithmetic as scikit-learn's (margin, then `expit(-(a*margin + b))`,
+    averaged over the calibrated classifiers), without its per-call input
+    validation and label encoding, which cost more than the model itself when
+    the API scores one listing. Anything else goes through scikit-learn.
+    """
+    members = sigmoid_linear_members(calibrated)
+    if members is None:
+        return calibrated.predict_proba(Z)
+    products = np.column_stack([np.asarray(Z @ m.estimator.coef_.ravel()).ravel() for m in members])
+    return _sigmoid_average(members, products)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
@@ -146,14 +148,14 @@ def metadata_vector(p: PreparedListing) -> np.ndarray:
     )
 
 
-def sublinear_tfidf_l2(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+def sublinear_tfidf_l2(counts: sp.csr_matrix, idf: np.ndarray, copy: bool = True) -> sp.csr_matrix:
     """`normalize(TfidfTransformer(sublinear_tf=True, norm=None).transform(counts))`, computed directly.
 
     The same arithmetic (1 + log tf, times idf, rows scaled to unit length),
     without scikit-learn's per-call validation, which dominates when the API
-    scores a single listing.
+    scores a single listing. `copy=False` overwrites a float64 CSR `counts`.
     """
-    X = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    X = sp.csr_matrix(counts, dtype=np.float64, copy=True) if copy or counts.dtype != np.float64 else counts
     np.log(X.data, out=X.data)
     X.data += 1.0
     X.data *= idf[X.indices]
@@ -162,6 +164,49 @@ def sublinear_tfidf_l2(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     norms[norms == 0.0] = 1.0
     X.data /= norms[rows]
     return X
+
+
+@lru_cache(maxsize=8)
+def _word_hasher(ngram_range: tuple[int, int], n_features: int) -> HashingVectorizer:
+    """Stateless, so one per configuration serves every call (thread-safe: transform keeps no state)."""
+    return HashingVectorizer(
+        analyzer="word",
+        token_pattern=r"(?u)\b\w+\b|\[(?:url|email|phone)\]",
+        ngram_range=ngram_range,
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        lowercase=False,
+        dtype=np.float64,
+    )
+
+
+def _word_counts(hasher: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
+    # A hashing vectorizer's parameters are fixed; its per-call parameter validation is skipped.
+    with config_context(skip_parameter_validation=True):
+        return hasher.transform(texts)
+
+
+_REDFLAG_FEATURES: dict[str, tuple[RedFlagFeatures, list[str]]] = {}
+
+
+def _redflag_features(ruleset) -> tuple[RedFlagFeatures, list[str]]:
+    """The feature layout of a rule set and its column names, built once per rule set."""
+    if ruleset.fingerprint not in _REDFLAG_FEATURES:
+        features = RedFlagFeatures(ruleset)
+        _REDFLAG_FEATURES[ruleset.fingerprint] = (features, features.names)
+    return _REDFLAG_FEATURES[ruleset.fingerprint]
+
+
+def sublinear_tfidf_l2_dot(
+    rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, n_rows: int, idf: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """`sublinear_tfidf_l2(counts) @ weights` from the matrix's (row, column, count) cells, without building it."""
+    values = (np.log(counts) + 1.0) * idf[cols]
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_rows))
+    norms[norms == 0.0] = 1.0
+    sums = [np.bincount(rows, weights=values * weights[cols, j], minlength=n_rows) for j in range(weights.shape[1])]
+    return np.column_stack(sums) / norms[:, None]
 
 
 class ListingVectorizer(TransformerMixin, BaseEstimator):
@@ -192,23 +237,28 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         self.redflag_weight = redflag_weight
 
     def _word_hasher(self) -> HashingVectorizer:
-        return HashingVectorizer(
-            analyzer="word",
-            token_pattern=r"(?u)\b\w+\b|\[(?:url|email|phone)\]",
-            ngram_range=self.word_ngram_range,
-            n_features=self.n_word_features,
-            alternate_sign=False,
-            norm=None,
-            lowercase=False,
-            dtype=np.float64,
-        )
+        return _word_hasher(tuple(self.word_ngram_range), self.n_word_features)
 
     def _char_hasher(self) -> CharNgramHasher:
         return CharNgramHasher(ngram_range=self.char_ngram_range, n_features=self.n_char_features)
 
     def _counts(self, prepared: Sequence[PreparedListing]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         texts = [p.model_text for p in prepared]
-        return self._word_hasher().transform(texts), self._char_hasher().transform(texts)
+        return _word_counts(self._word_hasher(), texts), self._char_hasher().transform(texts)
+
+    def _dense_blocks(self, prepared: Sequence[PreparedListing]) -> list[np.ndarray]:
+        """The red-flag and metadata columns, which follow the two hashed blocks."""
+        blocks = []
+        if self.use_redflags:
+            rf, names = _redflag_features(default_engine().ruleset)
+            if names != self.redflag_names_:
+                raise ValueError(
+                    "the installed red-flag categories differ from those this model was trained with; retrain the model"
+                )
+            blocks.append(rf.matrix([p.matches for p in prepared]) * self.redflag_weight)
+        if self.use_metadata:
+            blocks.append(np.vstack([metadata_vector(p) for p in prepared]) if prepared else np.zeros((0, len(METADATA_NAMES))))
+        return blocks
 
     def fit(self, X: Sequence[ListingLike], y=None):
         prepared = prepare_many(X, max_chars=self.max_chars)
@@ -230,16 +280,33 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         prepared = prepare_many(X, max_chars=self.max_chars)
         words, chars = self._counts(prepared)
         blocks = [sublinear_tfidf_l2(words, self.word_tfidf_.idf_), sublinear_tfidf_l2(chars, self.char_tfidf_.idf_)]
-        if self.use_redflags:
-            rf = RedFlagFeatures(default_engine().ruleset)
-            if rf.names != self.redflag_names_:
-                raise ValueError(
-                    "the installed red-flag categories differ from those this model was trained with; retrain the model"
-                )
-            blocks.append(sp.csr_matrix(rf.matrix([p.matches for p in prepared]) * self.redflag_weight))
-        if self.use_metadata:
-            blocks.append(sp.csr_matrix(np.vstack([metadata_vector(p) for p in prepared]) if prepared else np.zeros((0, len(METADATA_NAMES)))))
+        blocks += [sp.csr_matrix(block) for block in self._dense_blocks(prepared)]
         return sp.hstack(blocks, format="csr")
+
+    def transform_dot(self, X: Sequence[ListingLike], weights: np.ndarray) -> np.ndarray:
+        """`self.transform(X) @ weights` (weights: n_features_out_ x k), block by block.
+
+        What a linear model needs, without stacking the blocks into one
+        matrix: the stacking and its checks cost more than the product when
+        the API scores one listing. Equal to the stacked product up to
+        floating-point summation order (~1e-16).
+        """
+        prepared = prepare_many(X, max_chars=self.max_chars)
+        texts = [p.model_text for p in prepared]
+        n, n_words, n_chars = len(texts), self.n_word_features, self.n_char_features
+        if n == 0:
+            return np.zeros((0, weights.shape[1]))
+        words = _word_counts(self._word_hasher(), texts)
+        word_rows = np.repeat(np.arange(n), np.diff(words.indptr))
+        out = sublinear_tfidf_l2_dot(word_rows, words.indices, words.data, n, self.word_tfidf_.idf_, weights[:n_words])
+        out += sublinear_tfidf_l2_dot(
+            *self._char_hasher().hash_counts(texts), n, self.char_tfidf_.idf_, weights[n_words : n_words + n_chars]
+        )
+        start = n_words + n_chars
+        for block in self._dense_blocks(prepared):
+            out += block @ weights[start : start + block.shape[1]]
+            start += block.shape[1]
+        return np.asarray(out)
 
     def dense_feature_names(self) -> list[str]:
         """Names of the non-hashed columns, which follow the two hashed blocks."""

@@ -45,10 +45,19 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[str]) -> sp.csr_matrix:
         docs = list(X)
-        parts = [self._hash_chunk(docs[i : i + self.chunk_size]) for i in range(0, len(docs), self.chunk_size)]
+        rows, cols, counts = self.hash_counts(docs)
+        indptr = np.searchsorted(rows, np.arange(len(docs) + 1, dtype=np.int64))
+        return sp.csr_matrix((counts, cols, indptr), shape=(len(docs), self.n_features))
+
+    def hash_counts(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, count) of every non-zero cell, by row then column: the matrix without the matrix."""
+        docs = list(docs)
+        parts = [self._hash_chunk(docs[i : i + self.chunk_size], i) for i in range(0, len(docs), self.chunk_size)]
         if not parts:
-            return sp.csr_matrix((0, self.n_features), dtype=np.float64)
-        return sp.vstack(parts, format="csr")
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0)
+        if len(parts) == 1:
+            return parts[0]
+        return tuple(np.concatenate(column) for column in zip(*parts))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -57,7 +66,7 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
         tags.requires_fit = False
         return tags
 
-    def _hash_chunk(self, docs: list[str]) -> sp.csr_matrix:
+    def _hash_chunk(self, docs: list[str], first_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         min_n, max_n = self.ngram_range
         n_docs = len(docs)
         nf = np.uint64(self.n_features)
@@ -86,9 +95,8 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
             h ^= h >> np.uint64(31)
             keys.append(doc_of[idx] * nf + h % nf)
         if not keys:
-            return sp.csr_matrix((n_docs, self.n_features), dtype=np.float64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0)
         uniq, counts = np.unique(np.concatenate(keys), return_counts=True)
-        rows = (uniq // nf).astype(np.int64)
+        rows = (uniq // nf).astype(np.int64) + first_row
         cols = (uniq % nf).astype(np.int32)
-        indptr = np.searchsorted(rows, np.arange(n_docs + 1, dtype=np.int64))
-        return sp.csr_matrix((counts.astype(np.float64), cols, indptr), shape=(n_docs, self.n_features))
+        return rows, cols, counts.astype(np.float64)

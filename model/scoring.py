@@ -154,9 +154,12 @@ class Scorer:
 
 def _baseline_predictor(bundle: Bundle):
     model = load_estimator(bundle, "model")
+    # The bundle stores FixedThresholdClassifier(FrozenEstimator(classifier)); the wrappers pass
+    # probabilities through unchanged (the threshold is in the manifest) and cost a deep copy
+    # of their tags on every call, so scoring asks the classifier itself.
     inner = getattr(getattr(model, "estimator", None), "estimator", model)
     max_chars = inner.vectorizer_.max_chars if hasattr(inner, "vectorizer_") else 6000
-    return (lambda prepared: model.predict_proba(prepared)[:, 1]), max_chars
+    return (lambda prepared: inner.predict_proba(prepared)[:, 1]), max_chars
 
 
 def _lazy_predictor(module: str) -> Callable:

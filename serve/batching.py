@@ -3,10 +3,16 @@
 The model is CPU-bound and Python holds one lock, so scoring two requests at
 once in one process only makes both slower. Requests wait in one FIFO queue
 instead; whenever the model is free it takes every waiting request (up to
-`max_listings`) and scores them in one vectorised `Scorer.score` call, in a
-worker thread so the event loop keeps accepting requests. An idle server
-adds no wait; a busy one gets the batch discount on per-listing cost. A
-batch request is never split: it is always one `Scorer.score` call.
+`max_listings`) and scores them in one vectorised `Scorer.score` call. An
+idle server adds no wait; a busy one gets the batch discount on per-listing
+cost. A batch request is never split: it is always one `Scorer.score` call.
+
+Where the call runs depends on its size. A call with at most `inline_chars`
+characters of text (a few milliseconds of work) runs on the event loop itself: handing it to a
+worker thread and back costs about 0.6 ms of CPU per call, a quarter of
+scoring one listing, and buys nothing, since the thread would hold the same
+lock. A larger call runs in a worker thread, so the loop still accepts
+connections and answers probes while it runs.
 """
 
 from __future__ import annotations
@@ -33,10 +39,15 @@ class _Job:
     future: asyncio.Future = field(repr=False)
 
 
+def _text_chars(jobs: list[_Job]) -> int:
+    return sum(len(value) for job in jobs for listing in job.listings for _name, value in listing.text_fields())
+
+
 class CoalescingScorer:
-    def __init__(self, holder: ModelHolder, max_listings: int):
+    def __init__(self, holder: ModelHolder, max_listings: int, inline_chars: int = 0):
         self.holder = holder
         self.max_listings = max_listings
+        self.inline_chars = inline_chars
         self._queue: deque[_Job] = deque()
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -101,10 +112,16 @@ class CoalescingScorer:
                 if not jobs:
                     continue
                 await self._settle(jobs)
+                # Let the answered requests send their responses (an inline call
+                # never yielded) and newly arrived ones join the next call.
+                await asyncio.sleep(0)
 
     async def _settle(self, jobs: list[_Job]) -> None:
         try:
-            results = await anyio.to_thread.run_sync(self._score_jobs, jobs)
+            if _text_chars(jobs) <= self.inline_chars:
+                results = self._score_jobs(jobs)
+            else:
+                results = await anyio.to_thread.run_sync(self._score_jobs, jobs)
         except Exception as exc:  # noqa: BLE001 - any failure is retried per request
             if len(jobs) > 1:
                 # Score each request alone, so one request that breaks the model fails only itself.

@@ -31,6 +31,7 @@ from .core.config import Settings, get_settings
 from .core.errors import install_error_handlers
 from .core.metrics import HttpMetricsMiddleware, mark_worker_dead
 from .core.ratelimit import build_rate_limiter
+from .core.recycle import ConnectionRecycleMiddleware
 from .core.security import KeyStore
 from .db import Database
 from .model_holder import ModelHolder
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys=KeyStore(api_keys, open_mode, settings.rate_limit_per_second, settings.rate_limit_burst),
         limiter=build_rate_limiter(settings.redis_url, settings.redis_prefix, settings.rate_limit_fail_open),
         holder=holder,
-        scoring=CoalescingScorer(holder, settings.coalesce_max_listings),
+        scoring=CoalescingScorer(holder, settings.coalesce_max_listings, settings.inline_max_chars),
         db=Database(settings.database_url),
     )
 
@@ -177,4 +178,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         path_limits={"/v1/score/batch": settings.max_batch_body_bytes},
     )
     app.add_middleware(HttpMetricsMiddleware)
+    if settings.workers > 1 and settings.recycle_connections_after > 0:
+        app.add_middleware(ConnectionRecycleMiddleware, max_requests=settings.recycle_connections_after)
     return app

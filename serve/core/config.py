@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Concurrent single requests scored together in one model call, at most this many listings.",
     )
+    inline_max_chars: int = Field(
+        default=20_000,
+        ge=0,
+        description="Model calls with at most this many characters of text run on the event loop (no thread hop); larger ones in a worker thread.",
+    )
 
     # Where and how the server runs (`lurescan serve`).
     host: str = "127.0.0.1"
@@ -85,6 +90,11 @@ class Settings(BaseSettings):
         default=60,
         ge=1,
         description="Seconds a new worker may take to load the model before uvicorn gives up on it (also its health-ping timeout).",
+    )
+    recycle_connections_after: int = Field(
+        default=100,
+        ge=0,
+        description="With several workers, close a keep-alive connection after this many requests (0 = never), so clients that connected all at once do not stay on one worker.",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = False

@@ -40,7 +40,8 @@ def test_estimator_api(fitted):
 
 
 def test_direct_scoring_equals_scikit_learn(fitted):
-    """The fast paths (no per-call validation) give scikit-learn's numbers, for one listing and for many."""
+    """The fast paths (no per-call validation, no stacked matrix) give scikit-learn's numbers,
+    for one listing and for many (up to floating-point summation order)."""
     from scipy import sparse as sp
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.preprocessing import normalize
@@ -53,7 +54,10 @@ def test_direct_scoring_equals_scikit_learn(fitted):
     for batch in (X[:1], X):
         Z = clf.transform_features(batch)
         assert np.array_equal(calibrated_linear_proba(clf.calibrated_, Z), clf.calibrated_.predict_proba(Z))
-        assert np.array_equal(clf.predict_proba(batch), clf.calibrated_.predict_proba(Z))
+        assert np.allclose(clf.predict_proba(batch), clf.calibrated_.predict_proba(Z), rtol=0, atol=1e-12)
+        weights = np.random.default_rng(0).normal(size=(Z.shape[1], 2))
+        assert np.allclose(clf.vectorizer_.transform_dot(batch, weights), Z @ weights, rtol=0, atol=1e-12)
+    assert clf.predict_proba([]).shape == (0, 2)
     counts = sp.csr_matrix(np.array([[0, 2, 1, 0], [0, 0, 0, 0], [5, 0, 0, 1]], dtype=float))  # an empty row too
     tfidf = TfidfTransformer(sublinear_tf=True, norm=None).fit(counts)
     assert np.allclose(sublinear_tfidf_l2(counts, tfidf.idf_).toarray(), normalize(tfidf.transform(counts)).toarray(), rtol=0, atol=1e-15)
@@ -73,6 +77,8 @@ def test_char_hasher_is_deterministic_and_batch_independent():
     assert together[2].sum() == 0 and together[3].sum() == 0  # too short for a 2-gram
     # "캄보디아 고수익" has 8 characters: 7 bigrams + 6 trigrams + 5 four-grams + 4 five-grams.
     assert together[0].sum() == 7 + 6 + 5 + 4
+    rows, cols, counts = hasher.hash_counts(docs)
+    assert np.array_equal(together[rows, cols], counts) and counts.sum() == together.sum()
 
 
 def test_contacts_are_masked_alike():
