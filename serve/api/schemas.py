@@ -26,6 +26,7 @@ EXAMPLE_AD = {
 }
 
 
+_LISTING_FIELDS = frozenset(JobListing.model_fields)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -53,7 +54,10 @@ class ListingIn(JobListing):
         return self
 
     def as_listing(self) -> JobListing:
-        return JobListing.model_validate(self.model_dump(include=set(JobListing.model_fields)))
+        """The listing alone, without request options (its fields were validated as this model's)."""
+        return JobListing.model_construct(
+            _fields_set=self.model_fields_set & _LISTING_FIELDS, **{name: getattr(self, name) for name in _LISTING_FIELDS}
+        )
 
 
 Threshold = Field(

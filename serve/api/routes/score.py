@@ -28,9 +28,8 @@ def cap_fields(listing: JobListing, max_chars: int) -> tuple[JobListing, bool]:
 
 
 def _result(score: ListingScore, capped: bool, stored_id: int | None = None) -> ScoreResult:
-    data = score.model_dump()
-    data["truncated"] = score.truncated or capped
-    return ScoreResult(**data, stored_id=stored_id)
+    # dict(score) keeps the validated Reason objects, so they are not validated again.
+    return ScoreResult(**{**dict(score), "truncated": score.truncated or capped}, stored_id=stored_id)
 
 
 async def score_listings(
