@@ -2,29 +2,36 @@
 
 Starts `lurescan serve` (one server per bundle) and a trivial FastAPI app
 with the same number of uvicorn workers, then drives each with an async
-httpx client at several concurrency levels: single listings to /v1/score,
+HTTP client at several concurrency levels: single listings to /v1/score,
 batches to /v1/score/batch, and a JSON echo to the trivial app's /floor.
 Prints throughput and p50/p95/p99 latency per cell, the server's CPU time
 per listing, and the machine's load, and writes it all as JSON.
 
     python benchmarks/loadtest.py                       # packaged default bundle
     python benchmarks/loadtest.py --bundle /tmp/apibundle --bundle runs/transformer-bundle
+    python benchmarks/loadtest.py --floor-client httpx  # also the floor through httpx
     python benchmarks/loadtest.py --profile             # where the model's time goes (pyinstrument)
 
 The client runs on the same machine as the server, so on 2 cores the
 figures are a lower bound of what the server does with the machine to
 itself; the floor row shows how much of that is the client and the
-framework rather than the model.
+framework rather than the model. The client is aiohttp: httpx's connection
+pool costs so much CPU per request at 32 and more connections that it, not
+the server, sets the pace (`--floor-client httpx` measures that in the same
+run). Bodies are encoded once up front, so the client's JSON encoding is
+not charged to the server.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import random
+import re
 import signal
 import socket
 import statistics
@@ -183,20 +190,84 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+@contextlib.asynccontextmanager
+async def http_client(kind: str, base: str, concurrency: int):
+    """A function `post(path, body_bytes) -> status` over `concurrency` keep-alive connections."""
+    if kind == "httpx":
+        import httpx
+
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+
+            async def post(path: str, body: bytes) -> int | str:
+                try:
+                    response = await client.post(path, content=body, headers=JSON_HEADERS)
+                    return response.status_code
+                except httpx.HTTPError as exc:
+                    return type(exc).__name__
+
+            yield post
+        return
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as session:
+
+        async def post(path: str, body: bytes) -> int | str:
+            try:
+                async with session.post(path, data=body, headers=JSON_HEADERS) as response:
+                    await response.read()
+                    return response.status
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                return type(exc).__name__
+
+        yield post
+
+
+def connections_per_process(port: int) -> list[int]:
+    """Established connections to `port` held by each server process (how evenly the workers share clients)."""
+    try:
+        out = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", out):
+        counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
+
+
 async def drive(
-    base: str, path: str, bodies: list[dict], per_request: int, concurrency: int, duration: float, warmup: float
+    base: str,
+    path: str,
+    bodies: list[bytes],
+    per_request: int,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    client_kind: str = "aiohttp",
+    port: int | None = None,
 ) -> dict:
     """`concurrency` clients each send requests back to back for `duration` seconds after `warmup`."""
-    import httpx
-
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     latencies: list[float] = []
     errors: dict[str, int] = {}
     counted = [0]
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+    spread: list[list[int]] = []
+    async with http_client(client_kind, base, concurrency) as post:
         start = time.perf_counter()
         measure_from = start + warmup
         stop_at = measure_from + duration
+
+        async def sample_spread() -> None:
+            while time.perf_counter() < stop_at:
+                await asyncio.sleep(duration / 4)
+                if port is not None:
+                    spread.append(await asyncio.to_thread(connections_per_process, port))
 
         async def one_client(i: int) -> None:
             n = i
@@ -206,11 +277,7 @@ async def drive(
                 t0 = time.perf_counter()
                 if t0 >= stop_at:
                     return
-                try:
-                    r = await client.post(path, json=body)
-                    status = r.status_code
-                except httpx.HTTPError as exc:
-                    status = type(exc).__name__
+                status = await post(path, body)
                 t1 = time.perf_counter()
                 if t0 >= measure_from:
                     if status == 200:
@@ -219,7 +286,7 @@ async def drive(
                     else:
                         errors[str(status)] = errors.get(str(status), 0) + 1
 
-        await asyncio.gather(*(one_client(i) for i in range(concurrency)))
+        await asyncio.gather(sample_spread(), *(one_client(i) for i in range(concurrency)))
         elapsed = time.perf_counter() - measure_from
     latencies.sort()
     requests = counted[0]
@@ -233,13 +300,21 @@ async def drive(
         "p95_ms": round(percentile(latencies, 95) * 1000, 2),
         "p99_ms": round(percentile(latencies, 99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None,
+        "client": client_kind,
+        "connections_per_worker": spread,
     }
 
 
-def run_cell(server: Server, path: str, bodies: list[dict], per_request: int, concurrency: int, args) -> dict:
+def run_cell(
+    server: Server, path: str, bodies: list[bytes], per_request: int, concurrency: int, args, client_kind: str
+) -> dict:
     load_before = os.getloadavg()[0]
     cpu_before = proc_cpu_seconds(server.pids())
-    result = asyncio.run(drive(server.base, path, bodies, per_request, concurrency, args.duration, args.warmup))
+    result = asyncio.run(
+        drive(
+            server.base, path, bodies, per_request, concurrency, args.duration, args.warmup, client_kind, server.port
+        )
+    )
     cpu = proc_cpu_seconds(server.pids()) - cpu_before
     listings = result["listings_per_s"] * result["seconds"]
     result.update(
@@ -349,6 +424,14 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="Measured seconds per cell.")
     parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured seconds before each cell.")
     parser.add_argument("--no-floor", action="store_true", help="Skip the trivial FastAPI endpoint.")
+    parser.add_argument("--client", choices=["aiohttp", "httpx"], default="aiohttp", help="HTTP client (default aiohttp).")
+    parser.add_argument(
+        "--floor-client",
+        choices=["aiohttp", "httpx"],
+        action="append",
+        default=[],
+        help="Also measure the floor through this client (repeat), e.g. httpx to see the client's own cost.",
+    )
     parser.add_argument("--no-batch", action="store_true", help="Skip the batch endpoint.")
     parser.add_argument("--profile", action="store_true", help="Also profile Scorer.score in-process (pyinstrument).")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "loadtest.json")
@@ -360,10 +443,13 @@ def main(argv=None) -> int:
         {"listings": [singles[(i + j) % len(singles)] for j in range(args.batch_size)]}
         for i in range(0, len(singles), args.batch_size)
     ]
+    single_bodies = [json.dumps(body).encode() for body in singles]
+    batch_bodies = [json.dumps(body).encode() for body in batches]
     mean_chars = statistics.fmean(sum(len(v) for k, v in s.items() if k != "id") for s in singles)
     report = {
         "machine": machine(),
         "workers": args.workers,
+        "client": args.client,
         "duration_s": args.duration,
         "batch_size": args.batch_size,
         "listings": {"count": len(singles), "mean_chars": round(mean_chars)},
@@ -383,21 +469,28 @@ def main(argv=None) -> int:
             server = start_floor(args.workers, tmp) if name == "floor" else start_lurescan(bundle, args.workers, tmp)
             try:
                 server.wait_ready()
-                plans = [("/floor", singles, 1, "floor")] if name == "floor" else [("/v1/score", singles, 1, "single")]
+                if name == "floor":
+                    clients = [args.client] + [c for c in args.floor_client if c != args.client]
+                    plans = [("/floor", single_bodies, 1, "floor", client) for client in clients]
+                else:
+                    plans = [("/v1/score", single_bodies, 1, "single", args.client)]
                 if name != "floor" and not args.no_batch:
-                    plans.append(("/v1/score/batch", batches, args.batch_size, f"batch{args.batch_size}"))
-                for path, bodies, per_request, endpoint in plans:
+                    plans.append(
+                        ("/v1/score/batch", batch_bodies, args.batch_size, f"batch{args.batch_size}", args.client)
+                    )
+                for path, bodies, per_request, endpoint, client in plans:
                     levels = (args.batch_concurrency or args.concurrency) if per_request > 1 else args.concurrency
                     for concurrency in levels:
                         row = {
-                            "target": name,
+                            "target": name if client == args.client else f"{name}({client})",
                             "endpoint": endpoint,
-                            **run_cell(server, path, bodies, per_request, concurrency, args),
+                            **run_cell(server, path, bodies, per_request, concurrency, args, client),
                         }
                         report["results"].append(row)
                         print(
                             f"  {name} {endpoint} x{concurrency}: {row['requests_per_s']:.0f} req/s, {row['listings_per_s']:.0f} listings/s, "
-                            f"p99 {row['p99_ms']:.1f} ms, errors {sum(row['errors'].values())}",
+                            f"p99 {row['p99_ms']:.1f} ms, errors {sum(row['errors'].values())}, "
+                            f"connections per worker {' '.join('/'.join(map(str, c)) for c in row['connections_per_worker'])}",
                             flush=True,
                         )
             finally:
