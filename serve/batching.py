@@ -8,11 +8,12 @@ idle server adds no wait; a busy one gets the batch discount on per-listing
 cost. A batch request is never split: it is always one `Scorer.score` call.
 
 Where the call runs depends on its size. A call with at most `inline_chars`
-characters of text (a few milliseconds of work) runs on the event loop itself: handing it to a
-worker thread and back costs about 0.6 ms of CPU per call, a quarter of
-scoring one listing, and buys nothing, since the thread would hold the same
-lock. A larger call runs in a worker thread, so the loop still accepts
-connections and answers probes while it runs.
+characters of text runs on the event loop itself. Handing it to a worker
+thread and back costs about 0.6 ms of CPU per call, a quarter of scoring one
+listing, and buys nothing, since the thread would hold the same lock; and a
+worker whose loop is busy scoring does not accept new connections, so they
+go to a worker with time to spare. A larger call (the default cap is about
+150 ms of work) runs in a worker thread, so the loop still answers probes.
 """
 
 from __future__ import annotations

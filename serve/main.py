@@ -184,6 +184,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         path_limits={"/v1/score/batch": settings.max_batch_body_bytes},
     )
     app.add_middleware(HttpMetricsMiddleware)
-    if settings.workers > 1 and settings.recycle_connections_after > 0:
-        app.add_middleware(ConnectionRecycleMiddleware, max_requests=settings.recycle_connections_after)
+    if settings.workers > 1 and (settings.recycle_connections_after > 0 or settings.recycle_connections_seconds > 0):
+        app.add_middleware(
+            ConnectionRecycleMiddleware,
+            max_requests=settings.recycle_connections_after,
+            max_seconds=settings.recycle_connections_seconds,
+        )
     return app

@@ -77,9 +77,9 @@ class Settings(BaseSettings):
         description="Concurrent single requests scored together in one model call, at most this many listings.",
     )
     inline_max_chars: int = Field(
-        default=20_000,
+        default=100_000,
         ge=0,
-        description="Model calls with at most this many characters of text run on the event loop (no thread hop); larger ones in a worker thread.",
+        description="Model calls with at most this many characters of text (about 150 ms of work) run on the event loop: no thread hop, and a busy worker leaves new connections to an idle one. Larger ones run in a worker thread, so probes are still answered.",
     )
 
     # Where and how the server runs (`lurescan serve`).
@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         default=100,
         ge=0,
         description="With several workers, close a keep-alive connection after this many requests (0 = never), so clients that connected all at once do not stay on one worker.",
+    )
+    recycle_connections_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="With several workers, also close a keep-alive connection this many seconds after its first request (0 = never).",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = False
