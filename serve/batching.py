@@ -7,13 +7,15 @@ instead; whenever the model is free it takes every waiting request (up to
 idle server adds no wait; a busy one gets the batch discount on per-listing
 cost. A batch request is never split: it is always one `Scorer.score` call.
 
-Where the call runs depends on its size. A call with at most `inline_chars`
-characters of text runs on the event loop itself. Handing it to a worker
-thread and back costs about 0.6 ms of CPU per call, a quarter of scoring one
-listing, and buys nothing, since the thread would hold the same lock; and a
-worker whose loop is busy scoring does not accept new connections, so they
-go to a worker with time to spare. A larger call (the default cap is about
-150 ms of work) runs in a worker thread, so the loop still answers probes.
+Where the call runs depends on how long it will take. The worker learns the
+model's cost per character of text from its own calls; a call expected to
+take at most `inline_seconds` runs on the event loop itself. Handing it to a
+worker thread and back costs about 0.6 ms of CPU per call, a quarter of
+scoring one listing with the default model, and buys nothing, since the
+thread would hold the same lock; and a worker whose loop is busy scoring does
+not accept new connections, so they go to a worker with time to spare. A
+longer call (or the first call of a new model, before its cost is known) runs
+in a worker thread, so the loop still answers probes meanwhile.
 """
 
 from __future__ import annotations
@@ -45,10 +47,12 @@ def _text_chars(jobs: list[_Job]) -> int:
 
 
 class CoalescingScorer:
-    def __init__(self, holder: ModelHolder, max_listings: int, inline_chars: int = 0):
+    def __init__(self, holder: ModelHolder, max_listings: int, inline_seconds: float = 0.0):
         self.holder = holder
         self.max_listings = max_listings
-        self.inline_chars = inline_chars
+        self.inline_seconds = inline_seconds
+        # (scorer, seconds per character): a moving average over this worker's calls to that scorer.
+        self._cost: tuple[object, float] | None = None
         self._queue: deque[_Job] = deque()
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -117,12 +121,27 @@ class CoalescingScorer:
                 # never yielded) and newly arrived ones join the next call.
                 await asyncio.sleep(0)
 
+    def _runs_inline(self, scorer: object, chars: int) -> bool:
+        if self._cost is None or self._cost[0] is not scorer:
+            return False  # a new model: cost unknown yet
+        return chars * self._cost[1] <= self.inline_seconds
+
+    def _learn(self, scorer: object, seconds_per_char: float) -> None:
+        if self._cost is None or self._cost[0] is not scorer:
+            self._cost = (scorer, seconds_per_char)
+        else:
+            self._cost = (scorer, 0.7 * self._cost[1] + 0.3 * seconds_per_char)
+
     async def _settle(self, jobs: list[_Job]) -> None:
+        scorer = self.holder.scorer
+        chars = max(_text_chars(jobs), 1)
+        start = time.perf_counter()
         try:
-            if _text_chars(jobs) <= self.inline_chars:
+            if self._runs_inline(scorer, chars):
                 results = self._score_jobs(jobs)
             else:
                 results = await anyio.to_thread.run_sync(self._score_jobs, jobs)
+            self._learn(scorer, (time.perf_counter() - start) / chars)
         except Exception as exc:  # noqa: BLE001 - any failure is retried per request
             if len(jobs) > 1:
                 # Score each request alone, so one request that breaks the model fails only itself.

@@ -76,10 +76,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Concurrent single requests scored together in one model call, at most this many listings.",
     )
-    inline_max_chars: int = Field(
-        default=100_000,
+    inline_max_ms: float = Field(
+        default=200.0,
         ge=0,
-        description="Model calls with at most this many characters of text (about 150 ms of work) run on the event loop: no thread hop, and a busy worker leaves new connections to an idle one. Larger ones run in a worker thread, so probes are still answered.",
+        description="Model calls expected to take at most this long run on the event loop: no thread hop, and a busy worker leaves new connections to an idle one. Longer ones run in a worker thread, so probes are still answered.",
     )
 
     # Where and how the server runs (`lurescan serve`).
