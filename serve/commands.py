@@ -137,6 +137,10 @@ def serve(
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    # A transformer bundle runs ONNX Runtime, whose thread pool defaults to every core in every
+    # worker: N workers would each start one per core and fight over them. Share the cores out.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    os.environ.setdefault("LURESCAN_ORT_THREADS", str(max(1, cores // settings.workers)))
     typer.echo(
         f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}",
         err=True,

@@ -27,6 +27,9 @@ class RedFlagFeatures:
         self.pairs = list(combinations(self.risk, 2))
         self._risk_index = {c: i for i, c in enumerate(self.risk)}
         self._mit_index = {c: i for i, c in enumerate(self.mitigating)}
+        # Column indices of each pair's two categories, so the pair features are one product.
+        self._pair_a = np.array([self._risk_index[a] for a, _ in self.pairs], dtype=np.intp)
+        self._pair_b = np.array([self._risk_index[b] for _, b in self.pairs], dtype=np.intp)
 
     @property
     def names(self) -> list[str]:
@@ -60,7 +63,7 @@ class RedFlagFeatures:
             elif m.category in self._mit_index:
                 mitigating[self._mit_index[m.category]] = 1.0
         per_category = np.stack([present, np.log1p(count), severity], axis=1).ravel()
-        pair_values = np.array([present[self._risk_index[a]] * present[self._risk_index[b]] for a, b in self.pairs])
+        pair_values = present[self._pair_a] * present[self._pair_b]
         n_present = present.sum()
         max_severity = float(severity.max()) if n_risk else 0.0
         summary = np.array(
