@@ -56,7 +56,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_score_throughput.py --rows 100000
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_redflags.py
-	$(BIN)/python benchmarks/loadtest.py
+	$(BIN)/python benchmarks/loadtest.py --floor-client httpx
 	$(BIN)/python benchmarks/bench_ray.py --rows 200000
 
 # Heavier: the transformer and ensemble (needs artifacts/transformer from `lurescan finetune`), a 5-minute soak.

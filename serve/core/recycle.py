@@ -44,18 +44,23 @@ class ConnectionRecycleMiddleware:
             deadline = now + self.max_seconds * self._spread(0.5, 1.5) if self.max_seconds > 0 else None
             state = self._seen[connection] = [0, max(limit, 1) if limit else 0, deadline]
         state[0] += 1
-        if (state[1] and state[0] >= state[1]) or (state[2] is not None and now >= state[2]):
-            del self._seen[connection]
-            return True
-        return False
+        return bool((state[1] and state[0] >= state[1]) or (state[2] is not None and now >= state[2]))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("client") or not self._last_request(tuple(scope["client"])):
+        if scope["type"] != "http" or not scope.get("client"):
+            await self.app(scope, receive, send)
+            return
+        connection = tuple(scope["client"])
+        if not self._last_request(connection):
             await self.app(scope, receive, send)
             return
 
         async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # Only after a success: an error may be answered before the body was read (413),
+            # and closing a socket with unread data resets it, losing the answer. The next
+            # request on this connection is due again.
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                self._seen.pop(connection, None)
                 message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
             await send(message)
 

@@ -29,6 +29,15 @@ def test_every_nth_request_of_a_connection_closes_it():
         assert closes(client, 7) == [False, False, True, False, False, True, False]
 
 
+def test_an_error_answer_never_closes_the_next_success_does():
+    # A 413 may be sent before the body is read; closing then would reset the socket and lose it.
+    with tiny_app(max_requests=2, max_seconds=0, jitter=False) as client:
+        assert closes(client, 1) == [False]
+        assert client.get("/missing").headers.get("connection") != "close"  # due, but a 404
+        assert client.get("/missing").headers.get("connection") != "close"
+        assert closes(client, 2) == [True, False]
+
+
 def test_a_connection_open_long_enough_is_closed(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(recycle, "monotonic", lambda: clock[0])
@@ -56,7 +65,8 @@ def test_the_api_recycles_only_with_several_workers(make_client):
         answers = [client.get("/healthz") for _ in range(12)]
         assert all(a.status_code == 200 for a in answers)
         assert sum(a.headers.get("connection") == "close" for a in answers) >= 2  # limits drawn from 2..4
-        assert client.post("/v1/score", json={}).status_code == 422  # error answers pass through it unchanged
+        errors = [client.post("/v1/score", json={}) for _ in range(6)]
+        assert all(e.status_code == 422 and e.headers.get("connection") != "close" for e in errors)
     for overrides in (
         {"workers": 1, "recycle_connections_after": 2, "recycle_connections_seconds": 0.001},
         {"workers": 2, "recycle_connections_after": 0, "recycle_connections_seconds": 0},
