@@ -148,14 +148,14 @@ def metadata_vector(p: PreparedListing) -> np.ndarray:
     )
 
 
-def sublinear_tfidf_l2(counts: sp.csr_matrix, idf: np.ndarray, copy: bool = True) -> sp.csr_matrix:
+def sublinear_tfidf_l2(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """`normalize(TfidfTransformer(sublinear_tf=True, norm=None).transform(counts))`, computed directly.
 
     The same arithmetic (1 + log tf, times idf, rows scaled to unit length),
     without scikit-learn's per-call validation, which dominates when the API
-    scores a single listing. `copy=False` overwrites a float64 CSR `counts`.
+    scores a single listing.
     """
-    X = sp.csr_matrix(counts, dtype=np.float64, copy=True) if copy or counts.dtype != np.float64 else counts
+    X = sp.csr_matrix(counts, dtype=np.float64, copy=True)
     np.log(X.data, out=X.data)
     X.data += 1.0
     X.data *= idf[X.indices]
