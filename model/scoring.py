@@ -117,7 +117,9 @@ class Scorer:
         prepared = self.prepare(listings)
         if not prepared:
             return np.zeros(0)
-        return np.clip(np.asarray(self._predict_proba(prepared), dtype=float), 0.0, 1.0)
+        # Kept inside (0, 1) at the six decimals the API shows: a calibrated model never
+        # claims certainty, and a threshold of 1.0 must be able to flag nothing.
+        return np.clip(np.asarray(self._predict_proba(prepared), dtype=float), PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
 
     def score(
         self,
@@ -150,6 +152,9 @@ class Scorer:
                 )
             )
         return out
+
+
+PROBABILITY_FLOOR = 1e-6
 
 
 def _baseline_predictor(bundle: Bundle):

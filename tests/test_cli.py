@@ -42,7 +42,8 @@ def test_train_evaluate_score_end_to_end(tmp_path, corpus_files, listings_frame)
     assert (out / "manifest.json").exists() and (tmp_path / "bundle.run" / "split.csv").exists()
 
     eval_dir = tmp_path / "eval"
-    result = run("evaluate", "--model", out, "--data", corpus_files[-1], "--out", eval_dir)
+    mixed = next(f for f in corpus_files if f.name == "zh.jsonl")  # scams and honest ads, unseen in training
+    result = run("evaluate", "--model", out, "--data", mixed, "--out", eval_dir)
     assert result.exit_code == 0, result.output
     report = json.loads((eval_dir / "metrics.json").read_text())
     for key in ("pr_auc", "roc_auc", "precision", "recall", "f1", "recall_at_1pct_fpr", "brier", "ece", "confusion_matrix"):
