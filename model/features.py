@@ -86,19 +86,7 @@ def prepare(item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars
             continue
         clean[name] = text
         for rule, start, end in engine.match_text(text):
-            matches.append(
-                RedFlagMatch(
-                    category=rule.category,
-                    kind=rule.kind,
-                    severity=rule.severity,
-                    rule_id=rule.id,
-                    field=name,
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    explanation=rule.explanation,
-                )
-            )
+            matches.append(RedFlagMatch.of(rule, name, start, end, text[start:end]))
     assembled = "\n".join(clean[name] for name in TEXT_FIELDS if name in clean)
     masked = mask_contacts(assembled).lower()
     return PreparedListing(
@@ -187,15 +175,18 @@ def _word_counts(hasher: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
         return hasher.transform(texts)
 
 
-_REDFLAG_FEATURES: dict[str, tuple[RedFlagFeatures, list[str]]] = {}
+_REDFLAG_FEATURES: dict[tuple, RedFlagFeatures] = {}
 
 
-def _redflag_features(ruleset) -> tuple[RedFlagFeatures, list[str]]:
-    """The feature layout of a rule set and its column names, built once per rule set."""
-    if ruleset.fingerprint not in _REDFLAG_FEATURES:
-        features = RedFlagFeatures(ruleset)
-        _REDFLAG_FEATURES[ruleset.fingerprint] = (features, features.names)
-    return _REDFLAG_FEATURES[ruleset.fingerprint]
+def _redflag_features(ruleset, names: Sequence[str]) -> RedFlagFeatures:
+    """The feature layout with these column names (a trained model's), built once per rule set and layout."""
+    key = (ruleset.fingerprint, tuple(names))
+    if key not in _REDFLAG_FEATURES:
+        try:
+            _REDFLAG_FEATURES[key] = RedFlagFeatures.from_names(ruleset, names)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (its red-flag categories differ from the installed ones)") from exc
+    return _REDFLAG_FEATURES[key]
 
 
 def sublinear_tfidf_l2_dot(
@@ -250,11 +241,8 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         """The red-flag and metadata columns, which follow the two hashed blocks."""
         blocks = []
         if self.use_redflags:
-            rf, names = _redflag_features(default_engine().ruleset)
-            if names != self.redflag_names_:
-                raise ValueError(
-                    "the installed red-flag categories differ from those this model was trained with; retrain the model"
-                )
+            # Columns for the categories the model was trained with; categories added since are ignored.
+            rf = _redflag_features(default_engine().ruleset, self.redflag_names_)
             blocks.append(rf.matrix([p.matches for p in prepared]) * self.redflag_weight)
         if self.use_metadata:
             blocks.append(np.vstack([metadata_vector(p) for p in prepared]) if prepared else np.zeros((0, len(METADATA_NAMES))))

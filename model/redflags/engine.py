@@ -31,7 +31,7 @@ class RedFlagMatch:
     """One rule hit: where, what, and why it matters."""
 
     category: str
-    kind: str  # "risk" or "mitigating"
+    kind: str  # "risk", "mitigating" or "context"
     severity: str
     rule_id: str
     field: str
@@ -39,6 +39,26 @@ class RedFlagMatch:
     end: int
     text: str
     explanation: str
+    scam_kind: str | None = None  # risk matches: the scam kind the sign belongs to
+    decisive: bool = False  # a trafficking indicator that flags the listing whatever its score
+    country: str | None = None  # destination matches: where the place lies
+
+    @classmethod
+    def of(cls, rule: Rule, field: str, start: int, end: int, text: str) -> "RedFlagMatch":
+        return cls(
+            category=rule.category,
+            kind=rule.kind,
+            severity=rule.severity,
+            rule_id=rule.id,
+            field=field,
+            start=start,
+            end=end,
+            text=text,
+            explanation=rule.explanation,
+            scam_kind=rule.scam_kind,
+            decisive=rule.decisive,
+            country=rule.country,
+        )
 
     def as_reason(self) -> dict:
         return {
@@ -50,6 +70,8 @@ class RedFlagMatch:
             "end": self.end,
             "text": self.text,
             "explanation": self.explanation,
+            "scam_kind": self.scam_kind,
+            "decisive": self.decisive,
         }
 
 
@@ -392,19 +414,7 @@ class RedFlagEngine:
         out = []
         for rule, start, end in self.match_text(normalized.text):
             raw_start, raw_end = normalized.to_raw(start, end)
-            out.append(
-                RedFlagMatch(
-                    category=rule.category,
-                    kind=rule.kind,
-                    severity=rule.severity,
-                    rule_id=rule.id,
-                    field=field,
-                    start=raw_start,
-                    end=raw_end,
-                    text=normalized.raw[raw_start:raw_end],
-                    explanation=rule.explanation,
-                )
-            )
+            out.append(RedFlagMatch.of(rule, field, raw_start, raw_end, normalized.raw[raw_start:raw_end]))
         return out
 
     def match_listing(self, listing: JobListing, normalized: dict[str, NormalizedText] | None = None) -> list[RedFlagMatch]:

@@ -21,9 +21,23 @@ from .rules import SEVERITY_LEVELS, RuleSet
 
 
 class RedFlagFeatures:
-    def __init__(self, ruleset: RuleSet) -> None:
-        self.risk = ruleset.risk_categories
-        self.mitigating = ruleset.mitigating_categories
+    """`risk`, `mitigating`, `context`: the categories to lay out (default: all of the rule set's).
+
+    A trained model passes the categories it was trained with, so categories
+    added to `categories.yaml` later are ignored by it instead of breaking it.
+    """
+
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        risk: Sequence[str] | None = None,
+        mitigating: Sequence[str] | None = None,
+        context: Sequence[str] | None = None,
+    ) -> None:
+        self.risk = list(ruleset.risk_categories if risk is None else risk)
+        self.mitigating = list(ruleset.mitigating_categories if mitigating is None else mitigating)
+        self.context = list(ruleset.context_features if context is None else context)
+        self._ctx_index = {c: i for i, c in enumerate(self.context)}
         self.pairs = list(combinations(self.risk, 2))
         self._risk_index = {c: i for i, c in enumerate(self.risk)}
         self._mit_index = {c: i for i, c in enumerate(self.mitigating)}
@@ -40,7 +54,23 @@ class RedFlagFeatures:
         names += [f"rf:{a}&{b}" for a, b in self.pairs]
         names += ["rf:n_risk_categories", "rf:risk_severity_sum", "rf:risk_without_mitigation"]
         names += ["rf:max_risk_severity", "rf:only_weak_risk", "rf:n_mitigating_categories"]
+        names += [f"ctx:{c}" for c in self.context]
         return names
+
+    @classmethod
+    def from_names(cls, ruleset: RuleSet, names: Sequence[str]) -> "RedFlagFeatures":
+        """The layout whose `names` are these (a trained model's columns)."""
+        names = list(names)
+        risk = [n[3:-6] for n in names if n.startswith("rf:") and n.endswith(":count")]
+        summary = {"n_risk_categories", "risk_severity_sum", "risk_without_mitigation", "max_risk_severity", "only_weak_risk", "n_mitigating_categories"}
+        mitigating = [
+            n[3:] for n in names if n.startswith("rf:") and ":" not in n[3:] and "&" not in n and n[3:] not in risk and n[3:] not in summary
+        ]
+        context = [n[4:] for n in names if n.startswith("ctx:")]
+        layout = cls(ruleset, risk, mitigating, context)
+        if layout.names != names:
+            raise ValueError("the model's red-flag columns do not follow the red-flag feature layout; retrain the model")
+        return layout
 
     def vector(self, matches: Iterable[RedFlagMatch]) -> np.ndarray:
         n_risk = len(self.risk)
@@ -48,6 +78,7 @@ class RedFlagFeatures:
         count = np.zeros(n_risk)
         severity = np.zeros(n_risk)
         mitigating = np.zeros(len(self.mitigating))
+        context = np.zeros(len(self.context))
         seen: set[tuple[str, str]] = set()
         for m in matches:
             # A phrase repeated in title and body counts once.
@@ -55,13 +86,15 @@ class RedFlagFeatures:
             if key in seen:
                 continue
             seen.add(key)
-            if m.kind == "risk":
+            if m.kind == "risk" and m.category in self._risk_index:
                 i = self._risk_index[m.category]
                 present[i] = 1.0
                 count[i] += 1
                 severity[i] = max(severity[i], SEVERITY_LEVELS[m.severity] / 3.0)
             elif m.category in self._mit_index:
                 mitigating[self._mit_index[m.category]] = 1.0
+            elif m.category in self._ctx_index:
+                context[self._ctx_index[m.category]] = 1.0
         per_category = np.stack([present, np.log1p(count), severity], axis=1).ravel()
         pair_values = present[self._pair_a] * present[self._pair_b]
         n_present = present.sum()
@@ -78,7 +111,7 @@ class RedFlagFeatures:
                 float(mitigating.sum()) / max(len(self.mitigating), 1),
             ]
         )
-        return np.concatenate([per_category, mitigating, pair_values, summary])
+        return np.concatenate([per_category, mitigating, pair_values, summary, context])
 
     def matrix(self, matches_per_listing: Sequence[Iterable[RedFlagMatch]]) -> np.ndarray:
         if not matches_per_listing:

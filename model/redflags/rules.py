@@ -9,7 +9,7 @@ naming the file and the rule.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -26,9 +26,23 @@ class RuleFileError(ValueError):
     """A rule file that cannot be used; the message names the file and rule."""
 
 
+GENERAL_KIND = "general"
+
+
 class Category(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["risk", "mitigating"]
+    kind: Literal["risk", "mitigating", "context"]
+    description: str
+    scam_kind: str | None = Field(default=None, description="Risk categories: the scam kind the sign belongs to, or 'general'.")
+    feature: bool = Field(default=True, description="Context categories: whether the classifier sees them.")
+    decisive: bool = Field(
+        default=False,
+        description="Risk categories of documented trafficking indicators: their high-severity rules are decisive unless a rule says otherwise.",
+    )
+
+
+class ScamKind(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     description: str
 
 
@@ -54,6 +68,18 @@ class RuleSpec(BaseModel):
             "Drop a hit whose following text starts with one of these ('deposit-free'); in spacing-insensitive "
             "files, one that appears before the clause ends ('보증금 없음', '登録料・紹介料は一切かかりません')."
         ),
+    )
+    decisive: bool | None = Field(
+        default=None,
+        description=(
+            "A documented trafficking indicator: a listing with a hit is flagged whatever its score (high severity only). "
+            "Default: the category's `decisive`, for high-severity rules."
+        ),
+    )
+    country: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Destination rules: the ISO 3166-1 country the place lies in.",
     )
     examples: list[str] = Field(default_factory=list, description="Texts this rule must match (checked by tests).")
     counter_examples: list[str] = Field(default_factory=list, description="Texts this rule must not match.")
@@ -109,6 +135,9 @@ class Rule:
     unless_followed_by: tuple[str, ...]
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
+    scam_kind: str | None = None
+    decisive: bool = False
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +146,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     fingerprint: str  # sha256 over categories and rule files, recorded in bundles
     files: tuple[str, ...]
+    scam_kinds: dict[str, ScamKind] = field(default_factory=dict)
 
     @property
     def risk_categories(self) -> list[str]:
@@ -125,6 +155,11 @@ class RuleSet:
     @property
     def mitigating_categories(self) -> list[str]:
         return [name for name, c in self.categories.items() if c.kind == "mitigating"]
+
+    @property
+    def context_features(self) -> list[str]:
+        """Context categories the classifier sees (presence only)."""
+        return [name for name, c in self.categories.items() if c.kind == "context" and c.feature]
 
 
 def default_rules_dir() -> Path:
@@ -143,16 +178,33 @@ def _read_yaml(path: Path) -> object:
 
 
 def load_categories(path: Path) -> dict[str, Category]:
+    return load_taxonomy(path)[0]
+
+
+def load_taxonomy(path: Path) -> tuple[dict[str, Category], dict[str, ScamKind]]:
+    """The categories and scam kinds of `categories.yaml`, cross-checked."""
     data = _read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
         raise RuleFileError(f"{path}: expected a mapping 'categories: {{name: {{kind, description}}}}'")
+    kinds: dict[str, ScamKind] = {}
+    for name, spec in (data.get("scam_kinds") or {}).items():
+        try:
+            kinds[name] = ScamKind.model_validate(spec)
+        except ValidationError as exc:
+            raise RuleFileError(f"{path}: scam kind '{name}': {_first_error(exc)}") from exc
     out = {}
     for name, spec in data["categories"].items():
         try:
-            out[name] = Category.model_validate(spec)
+            out[name] = category = Category.model_validate(spec)
         except ValidationError as exc:
             raise RuleFileError(f"{path}: category '{name}': {_first_error(exc)}") from exc
-    return out
+        if category.kind == "risk" and kinds and category.scam_kind not in {*kinds, GENERAL_KIND}:
+            raise RuleFileError(
+                f"{path}: category '{name}': scam_kind must be one of {', '.join([*kinds, GENERAL_KIND])}, got {category.scam_kind!r}"
+            )
+        if category.kind != "risk" and (category.scam_kind is not None or category.decisive):
+            raise RuleFileError(f"{path}: category '{name}': only risk categories have a scam_kind or are decisive")
+    return out, kinds
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -198,6 +250,11 @@ def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
             )
         if not r.phrases and not r.patterns:
             raise RuleFileError(f"{path}: rule '{r.id}': needs at least one phrase or pattern")
+        decisive = r.decisive if r.decisive is not None else (categories[r.category].decisive and r.severity == "high")
+        if decisive and (r.severity != "high" or categories[r.category].kind != "risk"):
+            raise RuleFileError(f"{path}: rule '{r.id}': only a high-severity risk rule can be decisive")
+        if r.country and r.category != "destination":
+            raise RuleFileError(f"{path}: rule '{r.id}': 'country' belongs on destination rules only")
         compiled = []
         for pattern in r.patterns:
             try:
@@ -225,6 +282,9 @@ def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
                 unless_followed_by=tuple(r.unless_followed_by),
                 examples=tuple(r.examples),
                 counter_examples=tuple(r.counter_examples),
+                scam_kind=categories[r.category].scam_kind,
+                decisive=decisive,
+                country=r.country,
             )
         )
     return rules
@@ -234,7 +294,7 @@ def load_ruleset(rules_dir: Path | None = None, categories_path: Path | None = N
     """Load and validate every `*.yaml` rule file in `rules_dir`."""
     rules_dir = Path(rules_dir) if rules_dir else default_rules_dir()
     categories_path = Path(categories_path) if categories_path else default_categories_path()
-    categories = load_categories(categories_path)
+    categories, scam_kinds = load_taxonomy(categories_path)
     files = sorted(rules_dir.glob("*.yaml"))
     if not files:
         raise RuleFileError(f"{rules_dir}: no rule files (*.yaml)")
@@ -248,4 +308,6 @@ def load_ruleset(rules_dir: Path | None = None, categories_path: Path | None = N
                 raise RuleFileError(f"{path}: rule '{rule.id}': duplicate id (already defined in {seen[rule.id].name})")
             seen[rule.id] = path
             rules.append(rule)
-    return RuleSet(categories=categories, rules=tuple(rules), fingerprint=digest.hexdigest(), files=tuple(p.name for p in files))
+    return RuleSet(
+        categories=categories, rules=tuple(rules), fingerprint=digest.hexdigest(), files=tuple(p.name for p in files), scam_kinds=scam_kinds
+    )

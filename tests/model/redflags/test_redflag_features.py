@@ -21,9 +21,24 @@ def test_layout_depends_on_categories_only() -> None:
     full = load_ruleset()
     fewer = dataclasses.replace(full, rules=full.rules[:5])
     assert RedFlagFeatures(full).names == RedFlagFeatures(fewer).names
-    n_risk, n_mit = len(full.risk_categories), len(full.mitigating_categories)
-    assert len(RedFlagFeatures(full).names) == 3 * n_risk + n_mit + n_risk * (n_risk - 1) // 2 + 6
+    n_risk, n_mit, n_ctx = len(full.risk_categories), len(full.mitigating_categories), len(full.context_features)
+    assert len(RedFlagFeatures(full).names) == 3 * n_risk + n_mit + n_risk * (n_risk - 1) // 2 + 6 + n_ctx
     assert len(set(RedFlagFeatures(full).names)) == len(RedFlagFeatures(full).names)
+
+
+def test_a_model_trained_with_fewer_categories_keeps_its_columns() -> None:
+    """Categories added to categories.yaml after a model was trained are ignored by that model."""
+    ruleset = load_ruleset()
+    old = RedFlagFeatures(ruleset, risk=ruleset.risk_categories[:4], mitigating=ruleset.mitigating_categories[:2], context=[])
+    rebuilt = RedFlagFeatures.from_names(ruleset, old.names)
+    assert rebuilt.names == old.names and rebuilt.risk == ruleset.risk_categories[:4]
+    ad = next(a for a in FIXTURE_ADS if a["name"] == "km_sihanoukville_online_job")
+    matches = default_engine().match_listing(listing_of(ad))
+    assert rebuilt.vector(matches).shape == (len(old.names),)
+    assert np.array_equal(rebuilt.vector(matches), old.vector(matches))
+    full = RedFlagFeatures(ruleset)
+    kept = [full.names.index(n) for n in old.names if not n.startswith("rf:n_") and "&" not in n and n.count(":") <= 1]
+    assert kept
 
 
 def test_vector_shape_and_empty_input() -> None:
