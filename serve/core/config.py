@@ -36,6 +36,16 @@ class ApiKeyEntry(BaseModel):
         default=None, gt=0, description="Listings per second for this key (default: rate_limit_per_second)."
     )
     burst: int | None = Field(default=None, gt=0, description="Bucket size for this key (default: rate_limit_burst).")
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description=(
+            "This key's default decision threshold (a board with another base rate of scams); a request's own "
+            "`threshold` still wins. Default: the model's."
+        ),
+    )
 
 
 def _split_list(value: object) -> object:

@@ -16,6 +16,9 @@ RESULT_KEYS = {
     "language",
     "model_version",
     "truncated",
+    "categories",
+    "category_flags",
+    "decided_by",
 }
 REASON_KEYS = {"category", "severity", "field", "start", "end", "text", "explanation"}
 

@@ -59,13 +59,14 @@ async def score_listings(
     summary="Score one listing",
     description=(
         "Send structured fields, or raw `text`/`html` from a page. Returns the scam probability, the decision at the "
-        "model's threshold (or yours), a risk level and the red flags found, each with `field`, `start` and `end` "
+        "threshold (yours, else your API key's, else the model's), a risk level and the red flags found, each with `field`, `start` and `end` "
         "indexing that field exactly as you sent it, so a page can highlight them as is. Fields longer than the "
         "server's cap are cut and the result says `truncated`."
     ),
 )
 async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> ScoreResult:
-    [result] = await score_listings(state, client.name, [body.as_listing()], body.threshold, body.store, "single")
+    threshold = body.threshold if body.threshold is not None else client.threshold
+    [result] = await score_listings(state, client.name, [body.as_listing()], threshold, body.store, "single")
     return result
 
 
@@ -89,6 +90,11 @@ async def score_batch(body: BatchRequest, client: UnchargedClientDep, state: Sta
     await charge(state, client, len(body.listings))
     REQUEST_BATCH.observe(len(body.listings))
     results = await score_listings(
-        state, client.name, [item.as_listing() for item in body.listings], body.threshold, body.store, "batch"
+        state,
+        client.name,
+        [item.as_listing() for item in body.listings],
+        body.threshold if body.threshold is not None else client.threshold,
+        body.store,
+        "batch",
     )
     return BatchResult(results=results)
