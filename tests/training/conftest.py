@@ -141,3 +141,9 @@ def finetuned(tiny_bert, synthetic_csv, tmp_path_factory):
     first = finetune_main(tiny_args(out, tiny_bert, synthetic_csv, max_steps=2))
     second = finetune_main(tiny_args(out, tiny_bert, synthetic_csv, max_steps=4, resume_from_checkpoint="last"))
     return out, first, second
+
+
+@pytest.fixture(scope="session")
+def make_synthetic_table():
+    """`synthetic_table` for test modules (tests/ is not a package, so they cannot import it)."""
+    return synthetic_table
