@@ -21,30 +21,9 @@ from lurescan.training.heldout import (
 )
 
 
-def spread_over_boards(frame: pd.DataFrame) -> pd.DataFrame:
-    """Synthetic ads spread over two legitimate boards, an EMSCAD-like scam board and the written corpus."""
-    frame = frame.copy()
-    sources = []
-    for i, label in enumerate(frame["label"]):
-        if label == 1:
-            sources.append("emscad_fraud_train" if i % 3 else "lurescan_corpus")
-        else:
-            sources.append(("topcv.vn", "glassdoor_ds_salary_proj", "lurescan_corpus")[i % 3])
-    frame["source"] = sources
-    emscad = frame["source"] == "emscad_fraud_train"
-    # EMSCAD has no company name; its profile identifies the employer (every 4 ads share one).
-    frame["company_profile"] = [f"profile of employer {i // 4}" if e else None for i, e in enumerate(emscad)]
-    frame.loc[emscad, "company"] = None
-    frame["group"] = [f"g{i // 2}" for i in range(len(frame))]
-    frame["lang"] = "en"
-    from lurescan.training.data import FRAME_COLUMNS
-
-    return frame.reindex(columns=list(dict.fromkeys([*FRAME_COLUMNS, *frame.columns])))
-
-
 @pytest.fixture
-def boards_frame(make_synthetic_table):
-    return lambda seed=0: spread_over_boards(make_synthetic_table(n_scam=90, n_legit=150, seed=seed))
+def boards_frame(make_boards_table):
+    return make_boards_table
 
 
 def test_company_ids_join_equal_profiles_and_groups():
