@@ -61,6 +61,18 @@ class JobListing(BaseModel):
     text: Optional[str] = Field(default=None, description="The whole ad as plain text.")
     html: Optional[str] = Field(default=None, description="The ad as raw HTML (tags are stripped for scoring).")
     language: Optional[str] = Field(default=None, description="ISO 639-1 code if known; detected otherwise.")
+    board_country: Optional[str] = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2 code of the country the board serves (KH for a Cambodian board): an ad there for work there is local.",
+        examples=["KH"],
+    )
+    audience_country: Optional[str] = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2 code of the jobseekers the ad addresses, if not the board's own country.",
+        examples=["VN"],
+    )
     telecommuting: Optional[bool] = None
     has_company_logo: Optional[bool] = None
     has_questions: Optional[bool] = None

@@ -147,9 +147,11 @@ def _usable(frame: pd.DataFrame, sets: Sequence[HeldOutSet]) -> Iterator[HeldOut
             log.warning("held-out: skipping %s (its training rows hold one class only)", s.name)
 
 
-def _fit_and_score(classifier: BaselineClassifier, prepared: list, labels: np.ndarray, groups: Optional[np.ndarray], weights: Optional[np.ndarray], s: HeldOutSet):
+def _fit_and_score(classifier: BaselineClassifier, prepared: list, labels: np.ndarray, groups: Optional[np.ndarray], boards: np.ndarray, weights: Optional[np.ndarray], s: HeldOutSet):
     model = clone(classifier)
-    model.fit([prepared[i] for i in s.train], labels[s.train], groups=None if groups is None else groups[s.train], sample_weight=weights)
+    model.fit(
+        [prepared[i] for i in s.train], labels[s.train], groups=None if groups is None else groups[s.train], sample_weight=weights, sources=boards[s.train]
+    )
     test = [prepared[i] for i in s.test]
     return model.decision_function(test), model.predict_proba(test)[:, 1]
 
@@ -179,8 +181,9 @@ def run_held_out(
     sets = list(held_out_sets(frame)) if sets is None else list(sets)
     labels = frame["label"].to_numpy().astype(int)
     groups = frame["group"].to_numpy() if "group" in frame else None
+    boards = frame["board"].to_numpy()  # the vectorizer's min_source_support counts boards
     jobs = [
-        delayed(_fit_and_score)(classifier, prepared, labels, groups, None if weights is None else weights(frame.iloc[s.train]), s)
+        delayed(_fit_and_score)(classifier, prepared, labels, groups, boards, None if weights is None else weights(frame.iloc[s.train]), s)
         for s in sets
     ]
     results = Parallel(n_jobs=n_jobs, verbose=0)(jobs) if jobs else []

@@ -34,6 +34,7 @@ from lurescan.model.baseline import BaselineClassifier
 from lurescan.model.bundle import estimator_files, write_bundle
 from lurescan.model.card import render_card
 from lurescan.model.features import ListingVectorizer, prepare_many
+from lurescan.model.kinds import ScamKindHeads
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.threshold import choose_threshold
 
@@ -77,6 +78,10 @@ class BaselineArgs:
     target_precision: float = 0.9  # the "target_precision" rule, and the fallback of "unseen_boards"
     balance_sources: bool = True  # every board counts equally per label (boards.board_balanced_weights)
     max_weight_ratio: float = 5.0  # no row weighs more than this x its label's mean weight
+    # "neutral": the n-grams read a view with each board's layout and style folded away (model/textview.py).
+    text_view: str = "neutral"
+    # n-grams used by fewer boards than this get no weight; None: min(3, half the training boards).
+    min_source_support: Optional[int] = None
     threshold_rule: str = "unseen_boards"  # or "target_precision" (on validation)
     max_unseen_fpr: float = 0.01  # FPR bound on every left-out legitimate board
     heldout: bool = True  # run the held-out evaluation (one fit per left-out set; off for quick runs)
@@ -132,6 +137,16 @@ def source_balanced_weights(frame: pd.DataFrame, max_ratio: float = 5.0) -> np.n
     return board_balanced_weights(add_board_columns(frame), max_ratio)
 
 
+def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHeads]:
+    """P(kind | scam) on the training scams whose kind is known; None when fewer than two kinds have enough ads."""
+    scams = [(p, k) for p, k, label in zip(prepared, train["kind"], train["label"]) if label == 1]
+    try:
+        return ScamKindHeads().fit([p for p, _ in scams], [k for _, k in scams])
+    except ValueError as exc:
+        log.info("no scam-kind heads: %s", exc)
+        return None
+
+
 def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> dict:
     return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
 
@@ -152,6 +167,8 @@ def make_classifier(m: BaselineArgs) -> BaselineClassifier:
         max_chars=m.max_chars,
         use_redflags=m.use_redflags,
         use_metadata=m.use_metadata,
+        text_view=m.text_view,
+        min_source_support=m.min_source_support,
     )
     return BaselineClassifier(vectorizer=vectorizer, C=m.C, random_state=m.train_seed)
 
@@ -218,7 +235,7 @@ def main(args: TrainArgs) -> dict:
     val_prepared = prepare_many(frame_to_listings(val), engine, m.max_chars)
     classifier = make_classifier(m)
     weights = board_balanced_weights(train, m.max_weight_ratio) if m.balance_sources else None
-    classifier.fit(train_prepared, train["label"].to_numpy(), groups=train["group"].to_numpy(), sample_weight=weights)
+    classifier.fit(train_prepared, train["label"].to_numpy(), groups=train["group"].to_numpy(), sample_weight=weights, sources=train["board"].to_numpy())
     val_probs = classifier.predict_proba(val_prepared)[:, 1]
 
     # Held-out fits see train+validation only, so the test split stays unseen by the threshold too.
@@ -226,6 +243,8 @@ def main(args: TrainArgs) -> dict:
     scored = held_out_evaluation(make_classifier(m), heldout_frame, train_prepared + val_prepared, m) if m.heldout else None
     threshold, unseen = choose_final_threshold(classifier, val, val_probs, scored, m)
     cut = threshold["threshold"]
+    heads = fit_kind_heads(train, train_prepared)
+
     # scikit-learn's own wrapper stores the threshold; FrozenEstimator keeps fit() from refitting.
     model = FixedThresholdClassifier(FrozenEstimator(classifier), threshold=cut, response_method="predict_proba")
     model.fit(val_prepared, val["label"].to_numpy())
@@ -269,10 +288,12 @@ def main(args: TrainArgs) -> dict:
         "seeds": {"split_seed": args.data.split_seed, "train_seed": m.train_seed},
         "params": {**asdict(m), "split_seed": args.data.split_seed, "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
         "redflag_ruleset": engine.ruleset.fingerprint,
+        "scam_kind_heads": heads.n_train_ if heads is not None else None,
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
     }
-    out = write_bundle(args.out, manifest, estimator_files(model, "model"), render_card(manifest))
+    files = estimator_files(model, "model") | (estimator_files(heads, "kinds") if heads is not None else {})
+    out = write_bundle(args.out, manifest, files, render_card(manifest))
     run_dir = Path(str(out) + ".run")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
