@@ -68,7 +68,8 @@ def test_unseen_board_threshold_bounds_every_board():
     boards = ["easy"] * 300 + ["hard"] * 200 + ["hard"] * 50
     choice = unseen_board_threshold(margins, labels, boards, max_fpr=0.01)
     assert choice.set_by == "hard"
-    for board, entry in choice.per_board.items():
+    assert set(choice.per_board) == {"easy", "hard"}
+    for entry in choice.per_board.values():
         assert entry["false_positive_rate"] <= 0.01
     # lowest such threshold: one step lower lets the hard board exceed 1% (2 of 200 allowed, the third crosses)
     hard = np.sort(margins[300:500])[::-1]
