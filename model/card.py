@@ -34,13 +34,34 @@ def markdown_table(rows: dict[str, dict], columns=METRIC_COLUMNS) -> str:
 
 
 def _metrics_section(title: str, metrics: Optional[dict]) -> str:
+    """One split's tables; a split reported per origin (`real`, `written`: never pooled) gets one block each."""
     if not metrics:
         return ""
+    if "overall" not in metrics:
+        return "\n".join(_metrics_section(f"{title}: {origin} ads", part) for origin, part in metrics.items() if part)
     parts = [f"### {title}", "", markdown_table({"overall": metrics["overall"]})]
-    for key, label in (("by_language", "Per language"), ("by_source", "Per source")):
+    for key, label in (("by_language", "Per language"), ("by_board", "Per board"), ("by_source", "Per source")):
         if metrics.get(key):
             parts += ["", f"{label}:", "", markdown_table(metrics[key])]
     return "\n".join(parts) + "\n"
+
+
+def _headline(metrics: Optional[dict]) -> Optional[dict]:
+    """The pooled figures of a split, or its real-ads figures when real and written ads are reported apart."""
+    if not metrics:
+        return None
+    return metrics.get("overall") or (metrics.get("real") or {}).get("overall") or (metrics.get("written") or {}).get("overall")
+
+
+def _threshold_rule(threshold: dict) -> str:
+    if threshold["rule"] == "unseen_boards":
+        return (
+            f"the lowest score at which every legitimate board left out of training keeps a false-positive rate of at most "
+            f"{threshold['max_unseen_fpr']} (set by `{threshold['set_by_board']}`; held-out margin {threshold['margin']:.4f})"
+        )
+    if threshold["rule"] == "target_precision":
+        return "the lowest score reaching validation precision " + str(threshold["target_precision"])
+    return "the validation split's best-F1 point (precision " + str(threshold["target_precision"]) + " was not reachable)"
 
 
 # What the weights of each bundle kind can reveal about their training text.
@@ -54,13 +75,13 @@ WEIGHTS_NOTE = {
 def render_card(manifest: dict, extra_sections: str = "") -> str:
     languages = sorted({lang for lang in manifest.get("languages", []) if lang and lang != "und"})
     threshold = manifest["threshold"]
-    test = (manifest.get("metrics") or {}).get("test")
+    test = _headline((manifest.get("metrics") or {}).get("test"))
     front = ["---", "library_name: lurescan", "license: apache-2.0", "pipeline_tag: text-classification"]
     if languages:
         front.append("language:")
         front += [f"- {lang}" for lang in languages]
     front += ["tags:", "- job-scams", "- human-trafficking-prevention", "- fraud-detection", f"- {manifest['kind']}"]
-    if test and test["overall"].get("pr_auc") is not None:
+    if test and test.get("pr_auc") is not None:
         front += [
             "model-index:",
             f"- name: {manifest['model_version']}",
@@ -68,8 +89,8 @@ def render_card(manifest: dict, extra_sections: str = "") -> str:
             "  - task: {type: text-classification, name: scam job-ad detection}",
             "    dataset: {type: lurescan-grouped-test-split, name: held-out grouped test split}",
             "    metrics:",
-            f"    - {{type: average_precision, value: {test['overall']['pr_auc']}}}",
-            f"    - {{type: f1, value: {test['overall']['f1']}}}",
+            f"    - {{type: average_precision, value: {test['pr_auc']}}}",
+            f"    - {{type: f1, value: {test['f1']}}}",
         ]
     front.append("---")
 
@@ -107,8 +128,8 @@ lurescan serve --model PATH_TO_THIS_BUNDLE
 
 ## Decision threshold
 
-`flagged = scam_probability >= {threshold['threshold']:.4f}`, chosen on the validation split as
-{"the lowest score reaching precision " + str(threshold['target_precision']) if threshold['rule'] == 'target_precision' else "the best-F1 point (precision " + str(threshold['target_precision']) + " was not reachable)"}
+`flagged = scam_probability >= {threshold['threshold']:.4f}`, chosen as
+{_threshold_rule(threshold)}
 (validation precision {threshold['validation_precision']:.3f}, recall {threshold['validation_recall']:.3f}{", each source weighted equally so that a small source of hard legitimate ads counts as much as a large easy one" if threshold.get('weighted') else ""}).
 Risk levels: `high` at or above the threshold, `medium` from {threshold['medium_risk_threshold']:.4f}
 (validation recall 0.95), `low` below.
@@ -136,7 +157,7 @@ Parameters: `{manifest.get('params', {})}`
 
 ## Evaluation
 
-{_metrics_section("Held-out test split (grouped)", test)}
+{_metrics_section("Held-out test split (grouped)", (manifest.get('metrics') or {}).get('test'))}
 {_metrics_section("Validation split (used to choose the threshold)", (manifest.get('metrics') or {}).get('validation'))}
 {extra_sections}
 ## Environment
