@@ -102,6 +102,11 @@ def train(
     c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 4.0,
     redflags: Annotated[bool, typer.Option("--redflags/--no-redflags", help="Use red-flag features.")] = True,
     metadata: Annotated[bool, typer.Option("--metadata/--no-metadata", help="Use metadata features (off by default: they carry source style).")] = False,
+    text_view: Annotated[str, typer.Option(help="What the n-grams read: neutral (each board's layout and style folded away) or raw.")] = "neutral",
+    min_source_support: Annotated[Optional[int], typer.Option(help="n-grams used by fewer training boards get no weight (default: min(3, half the boards)).")] = None,
+    n_char_features: Annotated[int, typer.Option(help="Hashed character n-gram columns.")] = 2**19,
+    n_word_features: Annotated[int, typer.Option(help="Hashed word n-gram columns.")] = 2**18,
+    description: Annotated[str, typer.Option(help="Model description for the manifest and card.")] = "",
     max_train_samples: Annotated[Optional[int], typer.Option(help="Cap on training rows (quick runs).")] = None,
     max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on validation and test rows.")] = None,
     model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
@@ -136,10 +141,17 @@ def train(
             heldout_jobs=heldout_jobs,
             heldout_folds=heldout_folds,
             train_seed=train_seed,
+            text_view=text_view,
+            min_source_support=min_source_support,
+            n_char_features=n_char_features,
+            n_word_features=n_word_features,
         ),
         model_version=model_version,
+        description=description,
         progress=progress,
     )
+    if text_view not in ("neutral", "raw"):
+        raise typer.BadParameter("--text-view must be neutral or raw")
     train_main(args)
 
 
