@@ -349,6 +349,8 @@ class RedFlagEngine:
         hits: set[tuple[int, int, int]] = set()
         closed = self._closed_gates(text)
         lowered = _lower_same_length(text)
+        # Phrases read across a line break ("No<br>experience needed" is one phrase on two lines).
+        phrase_text = lowered.replace("\n", " ")
         # Patterns see ASCII digits whatever the script ("១៨០០០" reads "18000").
         pattern_text = text.translate(_DIGIT_TABLE) if _NATIVE_DIGIT.search(text) else text
         folded_text = fold_diacritics(pattern_text)
@@ -364,7 +366,7 @@ class RedFlagEngine:
                     continue
             view = (scanner.spaceless, scanner.folded)
             if view not in views:
-                base = fold_diacritics(lowered) if scanner.folded else lowered
+                base = fold_diacritics(phrase_text) if scanner.folded else phrase_text
                 views[view] = _without_spaces(base) if scanner.spaceless else (base, None)
             scanned, positions = views[view]
             for start, end, indices in scanner.hits(scanned):
