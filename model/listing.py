@@ -60,7 +60,12 @@ class JobListing(BaseModel):
     benefits: Optional[str] = None
     text: Optional[str] = Field(default=None, description="The whole ad as plain text.")
     html: Optional[str] = Field(default=None, description="The ad as raw HTML (tags are stripped for scoring).")
-    language: Optional[str] = Field(default=None, description="ISO 639-1 code if known; detected otherwise.")
+    language: Optional[str] = Field(
+        default=None,
+        description="BCP 47 tag of the ad's language if known (en, zh-Hant, pt-BR; ISO 639-1 where one exists); "
+        "detected otherwise.",
+        examples=["en"],
+    )
     telecommuting: Optional[bool] = None
     has_company_logo: Optional[bool] = None
     has_questions: Optional[bool] = None

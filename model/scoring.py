@@ -18,8 +18,9 @@ from pydantic import BaseModel, Field
 from .bundle import Bundle, BundleError, load_estimator, read_bundle
 from .features import ListingLike, PreparedListing, prepare_many
 from .language import detect_language
+from .offsets import TextRange, add_offset_units
+from .reading import read_field, scored_raw_spans
 from .redflags.engine import RedFlagMatch, default_engine
-from .textnorm import normalize
 from .threshold import risk_level
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,48 @@ class Reason(BaseModel):
     category: str = Field(description="Red-flag category, e.g. off_platform_contact.")
     severity: str = Field(description="low, medium or high.")
     field: str = Field(description="Listing field the span indexes, as sent by the caller.")
-    start: int = Field(description="Start offset (characters) in that field as sent, before any normalisation.")
-    end: int = Field(description="End offset (exclusive).")
-    text: str = Field(description="The matched text, exactly as in the field.")
+    start: int = Field(
+        description="Start offset in that field as sent, before any normalisation, in code points (Python string "
+        "indices; an emoji counts 1).",
+        examples=[27],
+    )
+    end: int = Field(description="End offset (exclusive), in code points.", examples=[35])
+    text: str = Field(description="The matched text, exactly as in the field (`field[start:end]`).")
     explanation: str = Field(description="What the flag means, in English.")
     rule_id: Optional[str] = Field(default=None, description="The rule that matched.")
+    # Offsets for JavaScript and for pages (model/offsets.py).
+    start_utf16: Optional[int] = Field(
+        default=None,
+        description="`start` in UTF-16 code units, for JavaScript: `value.slice(start_utf16, end_utf16) === text` "
+        "(an emoji counts 2).",
+        examples=[28],
+    )
+    end_utf16: Optional[int] = Field(default=None, description="`end` in UTF-16 code units.", examples=[36])
+    visible_start: Optional[int] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: start in the page's visible text (the data of its visible text nodes, concatenated "
+        "in document order), in code points. A flag in a link's target maps to the link's own text.",
+        examples=[12],
+    )
+    visible_end: Optional[int] = Field(
+        default=None, exclude_if=lambda v: v is None, description="`html` only: end in the visible text, code points."
+    )
+    visible_start_utf16: Optional[int] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: `visible_start` in UTF-16 code units, to walk DOM text nodes with.",
+        examples=[13],
+    )
+    visible_end_utf16: Optional[int] = Field(
+        default=None, exclude_if=lambda v: v is None, description="`html` only: `visible_end` in UTF-16 code units."
+    )
+    visible_text: Optional[str] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: the flag as a reader sees it, without markup (`visible[visible_start:visible_end]`).",
+        examples=["Telegram @hr_kh_2024"],
+    )
 
 
 class ListingScore(BaseModel):
@@ -49,7 +87,18 @@ class ListingScore(BaseModel):
     reasons: list[Reason]
     language: str
     model_version: str
-    truncated: bool = Field(description="The text was longer than the model reads; only its head and tail were scored.")
+    truncated: bool = Field(
+        description="The model window: the read text was longer than the classifier's window, which took its head "
+        "and tail. Red flags were still looked for in everything read; see `content_dropped` for text not read at all."
+    )
+    content_dropped: bool = Field(
+        default=False,
+        description="Some text was not read: a field's read text (for `html`, its visible text) was longer than the "
+        "server's limit and only its head and tail were read (`scored_ranges`).",
+    )
+    scored_ranges: list[TextRange] = Field(
+        default_factory=list, description="The spans of each field as sent that were read and scored."
+    )
 
 
 def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason]:
@@ -63,7 +112,7 @@ def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason
     reasons = []
     for field, matches in by_field.items():
         raw = getattr(prepared.listing, field)
-        mapped = normalize(raw)
+        mapped = read_field(raw, prepared.max_field_chars)
         if mapped.text != prepared.clean_fields[field]:  # pragma: no cover - guarded by tests
             log.warning("normalisation mismatch in field %s; spans skipped", field)
             continue
@@ -92,6 +141,8 @@ class Scorer:
         self.bundle = bundle
         self._predict_proba = predict_proba
         self.max_chars = max_chars
+        # Longest read text per field (None: no limit); longer ones are read on head and tail (reading.py).
+        self.max_field_chars: Optional[int] = None
         self.engine = default_engine()
         fingerprint = bundle.manifest.get("redflag_ruleset")
         if fingerprint and fingerprint != self.engine.ruleset.fingerprint:
@@ -110,7 +161,7 @@ class Scorer:
         return self.bundle.model_version
 
     def prepare(self, listings: Sequence[ListingLike]) -> list[PreparedListing]:
-        return prepare_many(listings, engine=self.engine, max_chars=self.max_chars)
+        return prepare_many(listings, engine=self.engine, max_chars=self.max_chars, max_field_chars=self.max_field_chars)
 
     def predict_proba(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> np.ndarray:
         """P(scam) for each listing, one vectorised model call."""
@@ -136,6 +187,13 @@ class Scorer:
         out = []
         for p, prob in zip(prepared, probs):
             language = p.listing.language or detect_language("\n".join(p.clean_fields.values()))
+            # Red flags first; then any model evidence a predictor attached (ensemble: n-grams).
+            reasons = (raw_reasons(p) + p.extras.get("evidence", [])) if explain else []
+            scored = [
+                (name, start, end)
+                for name, chars in p.read_chars.items()
+                for start, end in scored_raw_spans(getattr(p.listing, name), chars, p.max_field_chars)
+            ]
             out.append(
                 ListingScore(
                     id=p.listing.id,
@@ -144,11 +202,12 @@ class Scorer:
                     flagged=bool(shown >= cut),
                     threshold=cut,
                     risk_level=risk_level(shown, cut, medium),
-                    # Red flags first; then any model evidence a predictor attached (ensemble: n-grams).
-                    reasons=(raw_reasons(p) + p.extras.get("evidence", [])) if explain else [],
+                    reasons=reasons,
                     language=language,
                     model_version=self.model_version,
                     truncated=p.truncated,
+                    content_dropped=p.content_dropped,
+                    scored_ranges=add_offset_units(reasons, p.listing, scored),
                 )
             )
         return out

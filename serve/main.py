@@ -54,7 +54,8 @@ def _description(settings: Settings) -> str:
         f"| listings per batch | {settings.max_batch_items} |\n"
         f"| body of /v1/score, /v1/feedback | {settings.max_body_bytes:,} bytes |\n"
         f"| body of /v1/score/batch | {settings.max_batch_body_bytes:,} bytes |\n"
-        f"| characters per text field (longer: cut, `truncated: true`) | {settings.max_field_chars:,} |\n"
+        f"| characters read per text field: for `html` its visible text (longer: head and tail read, "
+        f"`content_dropped: true`) | {settings.max_field_chars:,} |\n"
         f"| rate per key | {settings.rate_limit_per_second:g} listings/s, burst {settings.rate_limit_burst} |\n\n"
         '**Errors** are JSON `{"error": {"type", "message", "details"?}}` with a stable `type` '
         "(`invalid_json`, `validation_error`, `empty_listing`, `missing_api_key`, `invalid_api_key`, "
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "and set LURESCAN_API_KEYS_FILE=keys.json (open mode is only for servers bound to loopback)"
         )
 
-    holder = ModelHolder(settings.bundle_path)
+    holder = ModelHolder(settings.bundle_path, settings.max_field_chars)
     state = AppState(
         settings=settings,
         keys=KeyStore(api_keys, open_mode, settings.rate_limit_per_second, settings.rate_limit_burst),

@@ -127,7 +127,9 @@ class Settings(BaseSettings):
     max_batch_body_bytes: int = Field(default=16_000_000, ge=1024, description="Largest body of /v1/score/batch.")
     max_batch_items: int = Field(default=256, ge=1, description="Most listings in one batch.")
     max_field_chars: int = Field(
-        default=50_000, ge=100, description="Longer text fields are cut to this (the result says truncated)."
+        default=50_000,
+        ge=100,
+        description="Longest read text per field (for html, the visible text, not the markup); longer ones are read on head and tail and the result says content_dropped.",
     )
     max_note_chars: int = Field(default=2_000, ge=0, description="Longest feedback note.")
 
