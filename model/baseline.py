@@ -59,14 +59,15 @@ class BaselineClassifier(ClassifierMixin, BaseEstimator):
             C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, solver="liblinear", random_state=self.random_state
         )
 
-    def fit(self, X: Sequence[ListingLike], y, groups=None, sample_weight=None):
-        """`groups` keep reposts in one calibration fold; `sample_weight` e.g. balances sources."""
+    def fit(self, X: Sequence[ListingLike], y, groups=None, sample_weight=None, sources=None):
+        """`groups` keep reposts in one calibration fold; `sample_weight` e.g. balances sources;
+        `sources` (board per listing) lets the vectorizer drop n-grams only one board uses."""
         y = np.asarray(y).astype(int)
         if set(np.unique(y)) != {0, 1}:
             raise ValueError(f"training labels must contain both classes 0 and 1, got {sorted(set(np.unique(y)))}")
         prepared = prepare_many(X, max_chars=(self.vectorizer or ListingVectorizer()).max_chars)
         vectorizer = ListingVectorizer() if self.vectorizer is None else self.vectorizer
-        self.vectorizer_ = clone(vectorizer).fit(prepared)
+        self.vectorizer_ = clone(vectorizer).fit(prepared, sources=sources)
         Z = self.vectorizer_.transform(prepared)
         n_folds = max(2, min(self.calibration_folds, int(np.bincount(y).min())))
         if groups is not None and len(set(groups)) >= n_folds:

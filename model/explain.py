@@ -107,7 +107,7 @@ class BaselineExplainer:
         written without spaces (Chinese, Japanese, Thai, Khmer, Burmese),
         unless `char_ngrams` says otherwise.
         """
-        text = prepared.model_text
+        text = self.vectorizer.model_texts([prepared])[0]
         if char_ngrams is None:
             char_ngrams = len(_UNSPACED.findall(text)) > 0.3 * max(len(_LETTER.findall(text)), 1)
         pool = self._word_evidence(text) + (self._char_evidence(text) if char_ngrams else [])

@@ -28,18 +28,14 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
 from .listing import TEXT_FIELDS, JobListing
 from .ngrams import CharNgramHasher
+from .language import detect_language
+from .redflags.destination import resolve_destinations
 from .redflags.engine import RedFlagEngine, RedFlagMatch, default_engine
 from .redflags.features import RedFlagFeatures
 from .reading import cap_text
 from .textnorm import quick_normalize
+from .textview import head_tail, mask_contacts, neutral_text
 
-_URL = re.compile(
-    r"(?:https?://|www\.)\S+|\b(?:[a-z0-9-]+\.)+(?:com|net|org|me|io|co|info|biz|vn|kh|ph|id|my|th|kr|jp|cn|tw|hk|mm|la|sg|app|ee)\b(?:/\S*)?",
-    re.IGNORECASE,
-)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{7,}\d(?!\w)")
-_PLACEHOLDER_TOKENS = ("[URL]", "[EMAIL]", "[PHONE]")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\U0001f000-\U0001f2ff]")
 
 ListingLike = Union[JobListing, dict]
@@ -47,21 +43,6 @@ ListingLike = Union[JobListing, dict]
 
 def as_listing(item: ListingLike) -> JobListing:
     return item if isinstance(item, JobListing) else JobListing.model_validate(item)
-
-
-def mask_contacts(text: str) -> str:
-    """URLs, e-mails and phone numbers -> [URL], [EMAIL], [PHONE]."""
-    text = _EMAIL.sub(" [EMAIL] ", text)
-    text = _URL.sub(" [URL] ", text)
-    return _PHONE.sub(lambda m: " [PHONE] " if sum(c.isdigit() for c in m.group()) >= 8 else m.group(), text)
-
-
-def head_tail(text: str, max_chars: int, head_share: float = 0.75) -> str:
-    """Keep the start and the end of an over-long text (contacts sit at the end)."""
-    if len(text) <= max_chars:
-        return text
-    head = int(max_chars * head_share)
-    return text[:head] + "\n" + text[len(text) - (max_chars - head) :]
 
 
 @dataclass
@@ -84,6 +65,14 @@ class PreparedListing:
         return self.max_field_chars is not None and any(n > self.max_field_chars for n in self.read_chars.values())
 
 
+def listing_destinations(listing: JobListing, matches: list[RedFlagMatch], texts: dict[str, str]) -> list[RedFlagMatch]:
+    """Destination context resolved into reasons (model/redflags/destination.py), with the listing's board context."""
+    if not any(m.category == "destination" for m in matches):
+        return matches
+    language = listing.language or detect_language("\n".join(texts.values()))
+    return resolve_destinations(matches, texts, language, listing.board_country, listing.audience_country)
+
+
 def prepare(
     item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = 6000, max_field_chars: Optional[int] = None
 ) -> PreparedListing:
@@ -101,6 +90,7 @@ def prepare(
         clean[name] = text
         for rule, start, end in engine.match_text(text):
             matches.append(RedFlagMatch.of(rule, name, start, end, text[start:end]))
+    matches = listing_destinations(listing, matches, clean)
     assembled = "\n".join(clean[name] for name in TEXT_FIELDS if name in clean)
     masked = mask_contacts(assembled).lower()
     return PreparedListing(
@@ -224,6 +214,16 @@ def sublinear_tfidf_l2_dot(
     return np.column_stack(sums) / norms[:, None]
 
 
+def source_support(counts: sp.csr_matrix, sources: np.ndarray) -> np.ndarray:
+    """For each column, the number of distinct sources whose rows use it."""
+    support = np.zeros(counts.shape[1], dtype=np.int32)
+    csr = sp.csr_matrix(counts)
+    for source in np.unique(sources):
+        rows = np.flatnonzero(sources == source)
+        support[np.unique(csr[rows].indices)] += 1
+    return support
+
+
 class ListingVectorizer(TransformerMixin, BaseEstimator):
     """Word + character n-gram TF-IDF, red-flag and metadata features.
 
@@ -241,6 +241,8 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         use_redflags: bool = True,
         use_metadata: bool = False,
         redflag_weight: float = 1.0,
+        text_view: str = "raw",
+        min_source_support: Optional[int] = None,
     ):
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -250,6 +252,19 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         self.use_redflags = use_redflags
         self.use_metadata = use_metadata
         self.redflag_weight = redflag_weight
+        self.text_view = text_view
+        self.min_source_support = min_source_support
+
+    def model_texts(self, prepared: Sequence[PreparedListing]) -> list[str]:
+        """What the n-gram blocks read: the masked raw text, or the source-neutral view (model/textview.py)."""
+        if getattr(self, "text_view", "raw") != "neutral":
+            return [p.model_text for p in prepared]
+        out = []
+        for p in prepared:
+            if "neutral_text" not in p.extras:
+                p.extras["neutral_text"] = neutral_text(p.listing, p.clean_fields, self.max_chars)
+            out.append(p.extras["neutral_text"])
+        return out
 
     def _word_hasher(self) -> HashingVectorizer:
         return _word_hasher(tuple(self.word_ngram_range), self.n_word_features)
@@ -258,7 +273,7 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         return CharNgramHasher(ngram_range=self.char_ngram_range, n_features=self.n_char_features)
 
     def _counts(self, prepared: Sequence[PreparedListing]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        texts = [p.model_text for p in prepared]
+        texts = self.model_texts(prepared)
         return _word_counts(self._word_hasher(), texts), self._char_hasher().transform(texts)
 
     def _dense_blocks(self, prepared: Sequence[PreparedListing]) -> list[np.ndarray]:
@@ -272,11 +287,25 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
             blocks.append(np.vstack([metadata_vector(p) for p in prepared]) if prepared else np.zeros((0, len(METADATA_NAMES))))
         return blocks
 
-    def fit(self, X: Sequence[ListingLike], y=None):
+    def fit(self, X: Sequence[ListingLike], y=None, sources=None):
+        """`sources` (one board name per listing) turns on `min_source_support`:
+        an n-gram seen in fewer boards than that gets no weight, so a board's
+        own tells ("us tx", a template line) cannot carry the model, while
+        words every board uses can."""
         prepared = prepare_many(X, max_chars=self.max_chars)
         words, chars = self._counts(prepared)
         self.word_tfidf_ = TfidfTransformer(sublinear_tf=True, norm=None).fit(words)
         self.char_tfidf_ = TfidfTransformer(sublinear_tf=True, norm=None).fit(chars)
+        self.n_sources_ = 0
+        if sources is not None:
+            sources = np.asarray(sources).astype(str)
+            self.n_sources_ = len(set(sources))
+            support = self.effective_min_source_support()
+            if support > 1:
+                for block, tfidf in ((words, self.word_tfidf_), (chars, self.char_tfidf_)):
+                    keep = source_support(block, sources) >= support
+                    # A zero idf zeroes the column in every transform (sublinear_tfidf_l2 multiplies by it).
+                    tfidf.idf_ = np.where(keep, tfidf.idf_, 0.0)
         self.redflag_names_ = RedFlagFeatures(default_engine().ruleset).names if self.use_redflags else []
         self.ruleset_fingerprint_ = default_engine().ruleset.fingerprint
         self.char_hasher_version_ = CharNgramHasher.VERSION
@@ -287,6 +316,15 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
             + (len(METADATA_NAMES) if self.use_metadata else 0)
         )
         return self
+
+    def effective_min_source_support(self) -> int:
+        """`min_source_support`, or by default min(3, half the training boards): 1 (off) with one board."""
+        n = getattr(self, "n_sources_", 0)
+        if not n:
+            return 1
+        if self.min_source_support is not None:
+            return min(int(self.min_source_support), n)
+        return max(1, min(3, math.ceil(n / 2)))
 
     def transform(self, X: Sequence[ListingLike]) -> sp.csr_matrix:
         prepared = prepare_many(X, max_chars=self.max_chars)
@@ -304,7 +342,7 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         floating-point summation order (~1e-16).
         """
         prepared = prepare_many(X, max_chars=self.max_chars)
-        texts = [p.model_text for p in prepared]
+        texts = self.model_texts(prepared)
         n, n_words, n_chars = len(texts), self.n_word_features, self.n_char_features
         if n == 0:
             return np.zeros((0, weights.shape[1]))

@@ -59,12 +59,24 @@ class JobListing(BaseModel):
     requirements: Optional[str] = None
     benefits: Optional[str] = None
     text: Optional[str] = Field(default=None, description="The whole ad as plain text.")
-    html: Optional[str] = Field(default=None, description="The ad as raw HTML (tags are stripped for scoring).")
+    html: Optional[str] = Field(default=None, description="The ad as raw HTML: its visible text is read (see model/visible_text.py).")
     language: Optional[str] = Field(
         default=None,
         description="BCP 47 tag of the ad's language if known (en, zh-Hant, pt-BR; ISO 639-1 where one exists); "
         "detected otherwise.",
         examples=["en"],
+    )
+    board_country: Optional[str] = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2 code of the country the board serves (KH for a Cambodian board): an ad there for work there is local.",
+        examples=["KH"],
+    )
+    audience_country: Optional[str] = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2 code of the jobseekers the ad addresses, if not the board's own country.",
+        examples=["VN"],
     )
     telecommuting: Optional[bool] = None
     has_company_logo: Optional[bool] = None

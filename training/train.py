@@ -29,6 +29,7 @@ from lurescan.model.baseline import BaselineClassifier
 from lurescan.model.bundle import estimator_files, write_bundle
 from lurescan.model.card import render_card
 from lurescan.model.features import ListingVectorizer, prepare_many
+from lurescan.model.kinds import ScamKindHeads
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.threshold import choose_threshold
 
@@ -66,6 +67,10 @@ class BaselineArgs:
     max_chars: int = 6000
     target_precision: float = 0.9
     balance_sources: bool = True
+    # "neutral": the n-grams read a view with each board's layout and style folded away (model/textview.py).
+    text_view: str = "neutral"
+    # n-grams used by fewer boards than this get no weight; None: min(3, half the training boards).
+    min_source_support: Optional[int] = None
     seed: int = 0
 
 
@@ -135,6 +140,16 @@ def source_balanced_weights(frame: pd.DataFrame) -> np.ndarray:
     return weights
 
 
+def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHeads]:
+    """P(kind | scam) on the training scams whose kind is known; None when fewer than two kinds have enough ads."""
+    scams = [(p, k) for p, k, label in zip(prepared, train["kind"], train["label"]) if label == 1]
+    try:
+        return ScamKindHeads().fit([p for p, _ in scams], [k for _, k in scams])
+    except ValueError as exc:
+        log.info("no scam-kind heads: %s", exc)
+        return None
+
+
 def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> dict:
     return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
 
@@ -152,12 +167,20 @@ def main(args: TrainArgs) -> dict:
         max_chars=m.max_chars,
         use_redflags=m.use_redflags,
         use_metadata=m.use_metadata,
+        text_view=m.text_view,
+        min_source_support=m.min_source_support,
     )
     engine = default_engine()
     train_prepared = prepare_many(frame_to_listings(train), engine, m.max_chars)
     classifier = BaselineClassifier(vectorizer=vectorizer, C=m.C, random_state=m.seed)
     weights = source_balanced_weights(train) if m.balance_sources else None
-    classifier.fit(train_prepared, train["label"].to_numpy(), groups=train["group"].to_numpy(), sample_weight=weights)
+    classifier.fit(
+        train_prepared,
+        train["label"].to_numpy(),
+        groups=train["group"].to_numpy(),
+        sample_weight=weights,
+        sources=train["source"].map(source_family).to_numpy(),
+    )
 
     val_prepared = prepare_many(frame_to_listings(val), engine, m.max_chars)
     val_probs = classifier.predict_proba(val_prepared)[:, 1]
@@ -167,6 +190,8 @@ def main(args: TrainArgs) -> dict:
         target_precision=m.target_precision,
         sample_weight=source_balanced_weights(val) if m.balance_sources else None,
     )
+    heads = fit_kind_heads(train, train_prepared)
+
     # scikit-learn's own wrapper stores the threshold; FrozenEstimator keeps fit() from refitting.
     model = FixedThresholdClassifier(FrozenEstimator(classifier), threshold=choice.threshold, response_method="predict_proba")
     model.fit(val_prepared, val["label"].to_numpy())
@@ -194,10 +219,12 @@ def main(args: TrainArgs) -> dict:
         "split": split.as_dict(),
         "params": {**asdict(m), "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
         "redflag_ruleset": engine.ruleset.fingerprint,
+        "scam_kind_heads": heads.n_train_ if heads is not None else None,
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
     }
-    out = write_bundle(args.out, manifest, estimator_files(model, "model"), render_card(manifest))
+    files = estimator_files(model, "model") | (estimator_files(heads, "kinds") if heads is not None else {})
+    out = write_bundle(args.out, manifest, files, render_card(manifest))
     run_dir = Path(str(out) + ".run")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

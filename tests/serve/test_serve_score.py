@@ -18,6 +18,9 @@ RESULT_KEYS = {
     "truncated",
     "content_dropped",
     "scored_ranges",
+    "categories",
+    "category_flags",
+    "decided_by",
 }
 REASON_KEYS = {"category", "severity", "field", "start", "end", "start_utf16", "end_utf16", "text", "explanation"}
 

@@ -1,0 +1,74 @@
+"""The source-neutral view: the same ad reads the same whatever board's layout
+and style it comes in, and n-grams only one board uses carry no weight."""
+
+from __future__ import annotations
+
+import numpy as np
+from lurescan.model.features import ListingVectorizer, prepare
+from lurescan.model.textview import neutral_text
+
+
+def _view(fields: dict) -> str:
+    p = prepare(fields)
+    return " ".join(neutral_text(p.listing, p.clean_fields).split())
+
+
+def test_emscad_layout_and_board_layout_read_the_same() -> None:
+    emscad = {
+        "title": "Data Entry Clerk",
+        "location": "US, TX, Houston",
+        "company": "Acme",
+        "company_profile": "Acme is a leader in staffing since 1990.",
+        "description": "Work from home &amp; earn weekly.Apply at #URL_0a1b2c3d4e5f#",
+        "employment_type": "Full-time",
+    }
+    board = {"title": "Data Entry Clerk", "location": "Houston", "text": "Work from home & earn weekly. Apply at https://acme-jobs.com/apply"}
+    assert _view(emscad) == _view(board) == "data entry clerk work from home & earn weekly. apply at [url]"
+
+
+def test_contacts_digits_places_and_decorations_are_folded() -> None:
+    view = _view({"text": "💰 Salary $2,500/month in Phnom Penh ★ call +855 12 345 678 or hr@corp.kh, t.me/hr_job"})
+    assert "[phone]" in view and "[email]" in view and "[url]" in view
+    assert "$0,000/month" in view and "[place]" in view and "phnom" not in view
+    assert "💰" not in view and "★" not in view and view == view.lower()
+
+
+def test_the_title_is_read_once() -> None:
+    assert _view({"title": "Barista", "text": "Barista\nMorning shifts"}).split().count("barista") == 1
+
+
+def test_glued_paragraphs_are_split() -> None:
+    assert "it. requirements:" in _view({"description": "You will love it.Requirements: none"})
+    assert "tx location" in _view({"description": "Deweyville, TXLocation Name"})
+
+
+def _fit(texts, sources, support):
+    v = ListingVectorizer(text_view="neutral", n_word_features=2**12, n_char_features=2**12, use_redflags=False, min_source_support=support)
+    return v.fit([prepare({"text": t}) for t in texts], sources=sources)
+
+
+def test_ngrams_of_a_single_board_get_no_weight() -> None:
+    texts = ["zqxj salary weekly", "zqxj pay weekly", "salary weekly", "pay weekly hours"]
+    sources = ["a", "a", "b", "b"]
+    strict = _fit(texts, sources, support=2)
+    loose = _fit(texts, sources, support=1)
+    only_board_a = [prepare({"text": "zqxj"})]
+    assert not strict.transform(only_board_a).toarray().any()
+    assert loose.transform(only_board_a).toarray().any()
+    shared = [prepare({"text": "salary weekly"})]
+    assert strict.transform(shared).toarray().any()
+
+
+def test_default_support_follows_the_number_of_boards() -> None:
+    texts = ["a b", "c d", "e f", "g h"]
+    assert _fit(texts, ["x", "x", "x", "x"], None).effective_min_source_support() == 1
+    assert _fit(texts, ["w", "x", "y", "z"], None).effective_min_source_support() == 2
+    assert _fit(texts, None, None).effective_min_source_support() == 1
+
+
+def test_a_model_saved_before_text_views_reads_the_raw_text() -> None:
+    v = ListingVectorizer(n_word_features=2**10, n_char_features=2**10, use_redflags=False).fit([prepare({"text": "hello world"})])
+    del v.text_view
+    p = prepare({"text": "Hello World"})
+    assert v.model_texts([p]) == [p.model_text]
+    assert np.isfinite(v.transform([p]).toarray()).all()
