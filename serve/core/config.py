@@ -119,7 +119,9 @@ class Settings(BaseSettings):
         description="Serve without keys, to loopback clients only. Unset = on when bound to loopback with no keys configured.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Origins allowed by CORS, e.g. chrome-extension://<id>."
+        default_factory=list,
+        description="Origins allowed by CORS (scheme://host[:port]), e.g. chrome-extension://<id>; * for any. "
+        "`lurescan serve --cors-origin ORIGIN` (repeatable) sets it too.",
     )
 
     # Limits.
@@ -161,7 +163,10 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
-        return _split_list(value)
+        from .cors import check_origin
+
+        origins = _split_list(value)
+        return [check_origin(o) for o in origins] if isinstance(origins, list) else origins
 
     @field_validator("api_keys", mode="before")
     @classmethod
