@@ -191,7 +191,9 @@ def segments_to_map(segments: list[tuple[int, int, int, int]]) -> tuple[np.ndarr
 # one scan of the tag); attributes; character references.
 _MARKUP = re.compile(r"<(?=[A-Za-z!/?])")
 _TAG_NAME = re.compile(r"[A-Za-z][^\t\n\f\r />]*")
-_START_TAG_REST = re.compile(r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
+_START_TAG = re.compile(r"""<([A-Za-z][^\t\n\f\r />]*+)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>""")
+# Text that needs more than a copy: references, CR, NUL.
+_SPECIAL = re.compile(r"[&\r\0]")
 _ATTR = re.compile(r"""([^\t\n\f\r />"'=][^\t\n\f\r />=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]*)))?""")
 _COMMENT_END = re.compile(r"--!?>")
 _CHARREF = re.compile(r"&(?:#[xX][0-9A-Fa-f]+;?|#[0-9]+;?|[A-Za-z][A-Za-z0-9]*;?)")
@@ -253,13 +255,12 @@ class _VisibleTextReader:
                 if close != -1:
                     self._end_tag(name.group().lower(), lt, pos)
             else:
-                name = _TAG_NAME.match(raw, lt + 1)
-                rest = _START_TAG_REST.match(raw, name.end())
-                if rest is None:  # a quote left open: the tag runs to the end of the input
+                tag_match = _START_TAG.match(raw, lt)
+                if tag_match is None:  # a quote left open: the tag runs to the end of the input
                     break
-                pos = rest.end()
-                tag = name.group().lower()
-                self._start_tag(tag, raw[name.end() : pos - 1], lt, pos)
+                pos = tag_match.end()
+                tag = tag_match.group(1).lower()
+                self._start_tag(tag, tag_match.group(2), lt, pos)
                 if tag in _RAW_TEXT or tag in _RCDATA:
                     end = _end_tag_pattern(tag).search(raw, pos)
                     stop = end.start() if end else n
@@ -286,7 +287,17 @@ class _VisibleTextReader:
 
     def _data(self, start: int, end: int, references: bool = True) -> None:
         """Text between tags: verbatim runs and decoded character references."""
+        if self._hiding:
+            return
         raw = self._raw
+        if _SPECIAL.search(raw, start, end) is None and self._in_body and not self._drop_newline:
+            # The common case: plain text in the body, copied as is to both texts.
+            text = raw[start:end]
+            for pieces in (self.read, self.visible):
+                pieces.texts.append(text)
+                pieces.segments.append((end - start, start, end, 1))
+                pieces.length += end - start
+            return
         if not references or raw.find("&", start, end) == -1:
             self._text(raw[start:end], start, end, True)
             return
@@ -304,13 +315,6 @@ class _VisibleTextReader:
             self._text(raw[pos:end], pos, end, True)
 
     # -- the element stack ---------------------------------------------------------------------
-    def _push(self, tag: str, hides: bool) -> None:
-        if len(self._stack) >= MAX_DEPTH:
-            return
-        self._open.setdefault(tag, []).append(len(self._stack))
-        self._stack.append((tag, hides))
-        self._hiding += hides
-
     def _pop_to(self, index: int) -> None:
         """Close the element at stack position `index` and every one opened inside it."""
         while len(self._stack) > index:
@@ -325,10 +329,11 @@ class _VisibleTextReader:
         return positions[-1] if positions else -1
 
     def _implied_ends(self, tag: str) -> None:
-        if tag in _CLOSES_P and self._top("p") >= 0:
-            self._pop_to(self._top("p"))
-        if tag == "a" and self._top("a") >= 0:
-            self._pop_to(self._top("a"))
+        open_ = self._open
+        if tag in _CLOSES_P and open_.get("p"):
+            self._pop_to(open_["p"][-1])
+        if tag == "a" and open_.get("a"):
+            self._pop_to(open_["a"][-1])
         rule = _IMPLIED_END.get(tag)
         if rule:
             closes, stops = rule
@@ -431,18 +436,23 @@ class _VisibleTextReader:
                 self._start_body()
             return
         self._implied_ends(tag)
-        if tag in BLOCK or tag == "br":
-            self._line_break(start, end)
+        if tag in BLOCK and not self._hiding:
+            self.read.add("\n", start, end, False)
         if tag in VOID:
             return
-        if attr_text.endswith("/") and (tag in ("svg", "math") or self._top("svg") >= 0 or self._top("math") >= 0):
+        if attr_text.endswith("/") and (tag in ("svg", "math") or self._open.get("svg") or self._open.get("math")):
             return  # foreign content honours "/>"; HTML elements do not
-        lowered = attr_text.lower()
-        needs = "hidden" in lowered or "style" in lowered or (tag == "a" and "href" in lowered)
-        attrs = self._attributes(attr_text, end - 1 - len(attr_text)) if needs else {}
+        attrs: dict = {}
+        if attr_text:
+            lowered = attr_text.lower()
+            if "hidden" in lowered or "style" in lowered or (tag == "a" and "href" in lowered):
+                attrs = self._attributes(attr_text, end - 1 - len(attr_text))
         style = attrs.get("style", ("",))[0]
         hides = tag in SKIP_CONTENT or "hidden" in attrs or bool(style and _HIDDEN_STYLE.search(style))
-        self._push(tag, hides)
+        if len(self._stack) < MAX_DEPTH:  # deeper elements are not tracked
+            self._open.setdefault(tag, []).append(len(self._stack))
+            self._stack.append((tag, hides))
+            self._hiding += hides
         if tag == "a" and not self._hiding:
             self._open_link(attrs)
         if tag in _DROPS_LEADING_NEWLINE:
@@ -455,11 +465,11 @@ class _VisibleTextReader:
         if tag == "br":  # HTML5 reads </br> as <br>
             self._line_break(start, end)
             return
-        at = self._top(tag)
-        if at >= 0:
-            self._pop_to(at)
-        if tag in BLOCK:
-            self._line_break(start, end)
+        positions = self._open.get(tag)
+        if positions:
+            self._pop_to(positions[-1])
+        if tag in BLOCK and not self._hiding:
+            self.read.add("\n", start, end, False)
 
     def close(self) -> None:
         self._close_link()
