@@ -300,6 +300,7 @@ class RedFlagEngine:
         # walks a node's children linearly) and is skipped when its script
         # is absent.
         scanners: dict[tuple[bool, bool, str | None], _PhraseScanner] = {}
+        glued: list[tuple[_PhraseScanner, str, int]] = []
         for index, rule in enumerate(self.rules):
             gate = rule.script_gate.pattern if rule.script_gate else None
             scanner = scanners.setdefault(
@@ -312,6 +313,14 @@ class RedFlagEngine:
                     key = fold_diacritics(key)
                 if rule.spacing_insensitive:
                     key = _SPACELESS_DROP.sub("", key)
+                scanner.keys.setdefault(key, set()).add(index)
+                if rule.word_boundaries and not rule.spacing_insensitive and " " in key:
+                    glued.append((scanner, key.replace(" ", ""), index))
+        # A multi-word phrase also matches as one glued word: the space replaced by an invisible
+        # character ("no\u200cexperience", read as "noexperience") or left out ("freeflights").
+        # Whole words only, and never where the glued form is another rule's phrase.
+        for scanner, key, index in glued:
+            if key not in scanner.keys or scanner.keys[key] == {index}:
                 scanner.keys.setdefault(key, set()).add(index)
         self._scanners = [s for s in scanners.values() if s.keys]
         for scanner in self._scanners:

@@ -18,7 +18,16 @@ EVASIONS = [
     # a Greek omicron
     ("Passp\u03bfrt will be kept by the company", "en.docs.passport_held", "Passp\u03bfrt will be kept by the company"),
     ("Free\u00adflights? No: free flig\u00adhts and visa", "en.travel.flights_visa_paid", "free flig\u00adhts"),
+    # The space of a phrase replaced by an invisible character, or left out
+    ("No\u200cexperience required", "en.noexp.no_experience", "No\u200cexperience"),
+    ("Free\u00adflights and visa", "en.travel.flights_visa_paid", "Free\u00adflights"),
+    ("freeflights and visa", "en.travel.flights_visa_paid", "freeflights"),
 ]
+
+
+def test_a_glued_phrase_matches_only_as_a_whole_word() -> None:
+    hits = default_engine().match_field("text", normalize("We hire nonexperienced staff; carefreeflightsim"))
+    assert not [h for h in hits if h.rule_id in ("en.noexp.no_experience", "en.travel.flights_visa_paid")]
 
 
 @pytest.mark.parametrize("raw, rule_id, raw_slice", EVASIONS)
