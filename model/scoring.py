@@ -19,8 +19,9 @@ from .bundle import Bundle, BundleError, load_estimator, read_bundle
 from .features import ListingLike, PreparedListing, prepare_many
 from .kinds import TRAFFICKING, category_scores
 from .language import detect_language
+from .offsets import TextRange, add_offset_units
+from .reading import read_field, scored_raw_spans
 from .redflags.engine import RedFlagMatch, default_engine
-from .textnorm import normalize
 from .threshold import risk_level
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,13 @@ class Reason(BaseModel):
     category: str = Field(description="Red-flag category, e.g. off_platform_contact.")
     severity: str = Field(description="low, medium or high.")
     field: str = Field(description="Listing field the span indexes, as sent by the caller.")
-    start: int = Field(description="Start offset (characters) in that field as sent, before any normalisation.")
-    end: int = Field(description="End offset (exclusive).")
-    text: str = Field(description="The matched text, exactly as in the field.")
+    start: int = Field(
+        description="Start offset in that field as sent, before any normalisation, in code points (Python string "
+        "indices; an emoji counts 1).",
+        examples=[27],
+    )
+    end: int = Field(description="End offset (exclusive), in code points.", examples=[35])
+    text: str = Field(description="The matched text, exactly as in the field (`field[start:end]`).")
     explanation: str = Field(description="What the flag means, in English.")
     rule_id: Optional[str] = Field(default=None, description="The rule that matched.")
     scam_kind: Optional[str] = Field(
@@ -44,6 +49,40 @@ class Reason(BaseModel):
     )
     decisive: bool = Field(
         default=False, description="A documented trafficking indicator: it flags the listing whatever the score."
+    )
+
+    # Offsets for JavaScript and for pages (model/offsets.py).
+    start_utf16: Optional[int] = Field(
+        default=None,
+        description="`start` in UTF-16 code units, for JavaScript: `value.slice(start_utf16, end_utf16) === text` "
+        "(an emoji counts 2).",
+        examples=[28],
+    )
+    end_utf16: Optional[int] = Field(default=None, description="`end` in UTF-16 code units.", examples=[36])
+    visible_start: Optional[int] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: start in the page's visible text (the data of its visible text nodes, concatenated "
+        "in document order), in code points. A flag in a link's target maps to the link's own text.",
+        examples=[12],
+    )
+    visible_end: Optional[int] = Field(
+        default=None, exclude_if=lambda v: v is None, description="`html` only: end in the visible text, code points."
+    )
+    visible_start_utf16: Optional[int] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: `visible_start` in UTF-16 code units, to walk DOM text nodes with.",
+        examples=[13],
+    )
+    visible_end_utf16: Optional[int] = Field(
+        default=None, exclude_if=lambda v: v is None, description="`html` only: `visible_end` in UTF-16 code units."
+    )
+    visible_text: Optional[str] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: the flag as a reader sees it, without markup (`visible[visible_start:visible_end]`).",
+        examples=["Telegram @hr_kh_2024"],
     )
 
 
@@ -68,7 +107,18 @@ class ListingScore(BaseModel):
     reasons: list[Reason]
     language: str
     model_version: str
-    truncated: bool = Field(description="The text was longer than the model reads; only its head and tail were scored.")
+    truncated: bool = Field(
+        description="The model window: the read text was longer than the classifier's window, which took its head "
+        "and tail. Red flags were still looked for in everything read; see `content_dropped` for text not read at all."
+    )
+    content_dropped: bool = Field(
+        default=False,
+        description="Some text was not read: a field's read text (for `html`, its visible text) was longer than the "
+        "server's limit and only its head and tail were read (`scored_ranges`).",
+    )
+    scored_ranges: list[TextRange] = Field(
+        default_factory=list, description="The spans of each field as sent that were read and scored."
+    )
     categories: dict[str, float] = Field(
         default_factory=dict,
         description=(
@@ -99,7 +149,7 @@ def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason
     reasons = []
     for field, matches in by_field.items():
         raw = getattr(prepared.listing, field)
-        mapped = normalize(raw)
+        mapped = read_field(raw, prepared.max_field_chars)
         if mapped.text != prepared.clean_fields[field]:  # pragma: no cover - guarded by tests
             log.warning("normalisation mismatch in field %s; spans skipped", field)
             continue
@@ -130,6 +180,8 @@ class Scorer:
         self.bundle = bundle
         self._predict_proba = predict_proba
         self.max_chars = max_chars
+        # Longest read text per field (None: no limit); longer ones are read on head and tail (reading.py).
+        self.max_field_chars: Optional[int] = None
         self.engine = default_engine()
         self.kind_heads = _load_kind_heads(bundle)
         fingerprint = bundle.manifest.get("redflag_ruleset")
@@ -149,7 +201,7 @@ class Scorer:
         return self.bundle.model_version
 
     def prepare(self, listings: Sequence[ListingLike]) -> list[PreparedListing]:
-        return prepare_many(listings, engine=self.engine, max_chars=self.max_chars)
+        return prepare_many(listings, engine=self.engine, max_chars=self.max_chars, max_field_chars=self.max_field_chars)
 
     def predict_proba(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> np.ndarray:
         """P(scam) for each listing, one vectorised model call."""
@@ -180,6 +232,11 @@ class Scorer:
             flagged = bool(shown >= cut)
             decision = None if flagged else decisive_rule(p)
             reasons = (raw_reasons(p) + p.extras.get("evidence", [])) if explain or decision else []
+            scored = [
+                (name, start, end)
+                for name, chars in p.read_chars.items()
+                for start, end in scored_raw_spans(getattr(p.listing, name), chars, p.max_field_chars)
+            ]
             out.append(
                 ListingScore(
                     id=p.listing.id,
@@ -197,6 +254,8 @@ class Scorer:
                         k: (v >= 1.0 if k == TRAFFICKING else v >= cut) for k, v in categories.items()
                     },
                     decided_by=decision if decision is None else _decision_of(decision, reasons),
+                    content_dropped=p.content_dropped,
+                    scored_ranges=add_offset_units(reasons, p.listing, scored),
                 )
             )
         return out

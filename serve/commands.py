@@ -96,6 +96,14 @@ def serve(
     ] = None,
     redis_url: Annotated[str | None, typer.Option(help="Redis URL for shared rate limits.")] = None,
     log_level: Annotated[str | None, typer.Option(help="critical, error, warning, info or debug.")] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="Origin allowed to call the API from a browser (repeatable), e.g. chrome-extension://<id> or "
+            "https://board.example; * for any.",
+        ),
+    ] = None,
 ):
     """Run the scoring API (uvicorn, N workers); settings also from LURESCAN_* and .env."""
     import uvicorn
@@ -115,6 +123,7 @@ def serve(
         database_url=database_url,
         redis_url=redis_url,
         log_level=log_level,
+        cors_origins=json.dumps(cors_origin) if cors_origin else None,
     )
     get_settings.cache_clear()
     settings = Settings()
@@ -142,7 +151,8 @@ def serve(
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     os.environ.setdefault("LURESCAN_ORT_THREADS", str(max(1, cores // settings.workers)))
     typer.echo(
-        f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}",
+        f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}"
+        + (f", CORS for {', '.join(settings.cors_origins)}" if settings.cors_origins else ""),
         err=True,
     )
     try:

@@ -11,9 +11,11 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
+from lurescan.model.language import canonical_language_tag
 from lurescan.model.listing import JobListing
+from lurescan.model.reading import reads_empty
 from lurescan.model.scoring import ListingScore
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..core.errors import EMPTY_LISTING
@@ -51,7 +53,17 @@ class ListingIn(JobListing):
     def _has_text(self) -> ListingIn:
         if not self.has_text():
             raise PydanticCustomError(EMPTY_LISTING, "the listing has no text in any field")
+        if all(reads_empty(value) for _name, value in self.text_fields()):
+            raise PydanticCustomError(
+                EMPTY_LISTING, "the listing has no text once read (only markup, comments, hidden or invisible characters)"
+            )
         return self
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        """A BCP 47 tag of a language lurescan knows, in canonical case; anything else is an error."""
+        return None if value is None else canonical_language_tag(value)
 
     def as_listing(self) -> JobListing:
         """The listing alone, without request options (its fields were validated as this model's)."""
