@@ -19,6 +19,8 @@ from html.parser import HTMLParser
 import numpy as np
 import regex
 
+from .htmlguard import defuse as defuse_unterminated
+
 # A step's result: the new text, and for each of its characters the
 # half-open span [starts[j], ends[j]) of the step's input it came from.
 _Step = tuple[str, np.ndarray, np.ndarray]
@@ -148,13 +150,16 @@ def looks_like_html(text: str) -> bool:
 def _strip_html(text: str) -> _Step | None:
     if not looks_like_html(text):
         return None
-    parser = _OffsetHTMLParser(text)
-    parser.feed(text)
+    # Openers that never close read as text at once, not after a rescan each (htmlguard.py).
+    defused = defuse_unterminated(text)
+    parser = _OffsetHTMLParser(defused.text)
+    parser.feed(defused.text)
     parser.close()
     pieces_out, starts, ends = [], [], []
     for raw_start, raw_end, piece, verbatim in parser.pieces:
         if not piece:
             continue
+        piece = defused.restore(piece)
         if verbatim:
             s = np.arange(raw_start, raw_start + len(piece), dtype=np.int64)
             e = s + 1
