@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 import numpy as np
 import regex
 
+from . import budget
 from .htmlguard import defuse as defuse_unterminated
 
 # A step's result: the new text, and for each of its characters the
@@ -113,6 +114,7 @@ class _OffsetHTMLParser(HTMLParser):
             self._block_break(self._tag_end())
 
     def handle_data(self, data):
+        budget.check()
         if not self._skip_depth:
             start = self._offset()
             verbatim = self._raw.startswith(data, start)

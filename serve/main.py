@@ -102,7 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys=KeyStore(api_keys, open_mode, settings.rate_limit_per_second, settings.rate_limit_burst),
         limiter=build_rate_limiter(settings.redis_url, settings.redis_prefix, settings.rate_limit_fail_open),
         holder=holder,
-        scoring=CoalescingScorer(holder, settings.coalesce_max_listings, settings.inline_max_ms / 1000),
+        scoring=CoalescingScorer(
+            holder, settings.coalesce_max_listings, settings.inline_max_ms / 1000, settings.score_budget_seconds
+        ),
         db=Database(settings.database_url),
     )
 

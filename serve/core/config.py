@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         default=50_000, ge=100, description="Longer text fields are cut to this (the result says truncated)."
     )
     max_note_chars: int = Field(default=2_000, ge=0, description="Longest feedback note.")
+    score_budget_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds of scoring one listing may take before the request is answered 422 scoring_budget_exceeded (0 = unlimited).",
+    )
 
     # Rate limits (token bucket per key; cost = listings in the request).
     rate_limit_enabled: bool = True

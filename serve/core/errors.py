@@ -6,6 +6,7 @@ Every error a client can cause has a type an integrator can switch on:
     unsupported_media_type  415  the body is not sent as application/json
     validation_error        422  a field is missing, unknown or of the wrong type
     empty_listing           422  a listing has no text in any field
+    scoring_budget_exceeded 422  scoring the listing took longer than the server allows
     missing_api_key         401  no X-API-Key header
     invalid_api_key         401  a key the server does not know
     admin_required          403  the endpoint needs an admin key
