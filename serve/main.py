@@ -27,6 +27,7 @@ from .api.deps import API_KEY_HEADER
 from .api.routes import feedback, health, metrics, model, score, ui
 from .app_state import AppState
 from .batching import CoalescingScorer
+from .core.batch_precheck import BatchPrecheckMiddleware
 from .core.body_limit import BodyLimitMiddleware
 from .core.config import Settings, get_settings
 from .core.errors import install_error_handlers
@@ -180,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Retry-After"],
             max_age=600,
         )
+    # Inside the body limit: counts a batch's items on the raw body before FastAPI parses it.
+    app.add_middleware(BatchPrecheckMiddleware, path="/v1/score/batch", max_items=settings.max_batch_items)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
         default=50_000, ge=100, description="Longer text fields are cut to this (the result says truncated)."
     )
     max_note_chars: int = Field(default=2_000, ge=0, description="Longest feedback note.")
+    max_error_details: int = Field(
+        default=20, ge=1, description="Problems listed in an error body; the rest are counted in error.omitted."
+    )
     score_budget_seconds: float = Field(
         default=5.0,
         ge=0,
