@@ -11,7 +11,7 @@ from ... import crud
 from ...app_state import AppState
 from ...core.errors import ApiError, error_responses
 from ...core.metrics import LISTINGS_FLAGGED, LISTINGS_SCORED, REQUEST_BATCH
-from ..deps import ClientDep, StateDep, UnchargedClientDep, charge
+from ..deps import BatchClientDep, ClientDep, StateDep
 from ..schemas import BatchRequest, BatchResult, ScoreRequest, ScoreResult
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -81,16 +81,15 @@ async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> Score
     description=(
         "Up to the server's batch limit (see the API description; 413 `too_many_items` beyond it). Results come back "
         "in request order, each with its `id`. The batch is scored in one vectorised model call. Each listing costs "
-        "one token of your rate limit."
+        "one token of your rate limit, counted before validation: an invalid batch costs what it asked for."
     ),
 )
-async def score_batch(body: BatchRequest, client: UnchargedClientDep, state: StateDep) -> BatchResult:
+async def score_batch(body: BatchRequest, client: BatchClientDep, state: StateDep) -> BatchResult:
     limit = state.settings.max_batch_items
-    if len(body.listings) > limit:
+    if len(body.listings) > limit:  # the raw-body precheck counts objects; this counts what was validated
         raise ApiError(
             413, "too_many_items", f"a batch holds at most {limit} listings; this one has {len(body.listings)}"
         )
-    await charge(state, client, len(body.listings))
     REQUEST_BATCH.observe(len(body.listings))
     results = await score_listings(
         state,
