@@ -38,6 +38,8 @@ from importlib import resources
 import numpy as np
 import yaml
 
+from . import budget
+
 # Elements whose content a reader never sees.
 SKIP_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "noembed", "noframes"})
 # Elements read as a line break before and after them.
@@ -231,8 +233,11 @@ class _VisibleTextReader:
 
     # -- tokenizer -------------------------------------------------------------------------------
     def run(self) -> None:
-        raw, n, pos = self._raw, len(self._raw), 0
+        raw, n, pos, steps = self._raw, len(self._raw), 0, 0
         while pos < n:
+            steps += 1
+            if not steps & 255:
+                budget.check()  # the API's per-request scoring budget (model/budget.py)
             m = _MARKUP.search(raw, pos)
             if m is None:
                 self._data(pos, n)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import anyio
 import sklearn
+from lurescan.model import budget
 from lurescan.model.listing import JobListing
 from lurescan.model.scoring import ListingScore
 
@@ -47,10 +48,14 @@ def _text_chars(jobs: list[_Job]) -> int:
 
 
 class CoalescingScorer:
-    def __init__(self, holder: ModelHolder, max_listings: int, inline_seconds: float = 0.0):
+    def __init__(
+        self, holder: ModelHolder, max_listings: int, inline_seconds: float = 0.0, budget_seconds: float = 0.0
+    ):
         self.holder = holder
         self.max_listings = max_listings
         self.inline_seconds = inline_seconds
+        # Seconds of scoring each listing of a call may take (0: unlimited); see model/budget.py.
+        self.budget_seconds = budget_seconds
         # (scorer, seconds per character): a moving average over this worker's calls to that scorer.
         self._cost: tuple[object, float] | None = None
         self._queue: deque[_Job] = deque()
@@ -86,7 +91,9 @@ class CoalescingScorer:
         """One Scorer.score call per distinct threshold (almost always one call)."""
         # A loaded model's parameters are fixed and its features finite: skip scikit-learn's
         # per-call checks, about a sixth of the cost of scoring one listing.
-        with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        listings = sum(len(job.listings) for job in jobs)
+        seconds = self.budget_seconds * listings if self.budget_seconds > 0 else None
+        with sklearn.config_context(skip_parameter_validation=True, assume_finite=True), budget.deadline(seconds):
             return self._score_groups(jobs)
 
     def _score_groups(self, jobs: list[_Job]) -> list[list[ListingScore]]:
@@ -148,6 +155,13 @@ class CoalescingScorer:
                 for job in jobs:
                     await self._settle([job])
                 return
+            if isinstance(exc, budget.BudgetExceeded):
+                exc = ApiError(
+                    422,
+                    "scoring_budget_exceeded",
+                    f"scoring took longer than this server allows ({self.budget_seconds:g} s per listing); "
+                    "the listing was not scored",
+                )
             if not jobs[0].future.done():
                 jobs[0].future.set_exception(exc)
             return

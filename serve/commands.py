@@ -214,6 +214,9 @@ def keys_create(
     admin: Annotated[bool, typer.Option(help="May reload the model (/v1/admin/reload).")] = False,
     rate_per_second: Annotated[float | None, typer.Option(help="Listings per second for this key.")] = None,
     burst: Annotated[int | None, typer.Option(help="Bucket size for this key.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="This key's default decision threshold (a board with another base rate).")
+    ] = None,
 ):
     """Create a key: print it once, store only its sha256."""
     from .core.config import ApiKeyEntry, KeysFile, read_keys_file
@@ -223,7 +226,7 @@ def keys_create(
     if any(k.name == name for k in existing):
         raise ValueError(f"{file}: a key named {name!r} exists already")
     key = generate_key()
-    entry = ApiKeyEntry(name=name, sha256=hash_key(key), admin=admin, rate_per_second=rate_per_second, burst=burst)
+    entry = ApiKeyEntry(name=name, sha256=hash_key(key), admin=admin, rate_per_second=rate_per_second, burst=burst, threshold=threshold)
     content = KeysFile(keys=[*existing, entry]).model_dump(mode="json", exclude_none=True)
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)

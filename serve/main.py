@@ -26,6 +26,7 @@ from .api.deps import API_KEY_HEADER
 from .api.routes import docs, feedback, health, metrics, model, score, ui
 from .app_state import AppState
 from .batching import CoalescingScorer
+from .core.batch_precheck import BatchPrecheckMiddleware
 from .core.body_limit import BodyLimitMiddleware
 from .core.config import Settings, get_settings
 from .core.cors import CorsMiddleware
@@ -106,7 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys=KeyStore(api_keys, open_mode, settings.rate_limit_per_second, settings.rate_limit_burst),
         limiter=build_rate_limiter(settings.redis_url, settings.redis_prefix, settings.rate_limit_fail_open),
         holder=holder,
-        scoring=CoalescingScorer(holder, settings.coalesce_max_listings, settings.inline_max_ms / 1000),
+        scoring=CoalescingScorer(
+            holder, settings.coalesce_max_listings, settings.inline_max_ms / 1000, settings.score_budget_seconds
+        ),
         db=Database(settings.database_url),
     )
 
@@ -178,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")
 
     app.add_middleware(JsonBodyMiddleware)
+    # Inside the body limit: counts a batch's items on the raw body before FastAPI parses it.
+    app.add_middleware(BatchPrecheckMiddleware, path="/v1/score/batch", max_items=settings.max_batch_items)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

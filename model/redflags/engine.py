@@ -20,6 +20,7 @@ import ahocorasick
 import numpy as np
 import regex
 
+from .. import budget
 from ..listing import JobListing
 from ..textnorm import NormalizedText, normalize
 from .destination import resolve_destinations
@@ -391,9 +392,13 @@ class RedFlagEngine:
             if closed and self._gate_of[i] in closed:
                 continue
             target = folded_text if self.rules[i].fold_diacritics else pattern_text
-            for m in pattern.finditer(target):
-                if m.end() > m.start():
-                    hits.add((i, m.start(), m.end()))
+            try:
+                # Under a scoring budget (budget.py), no pattern may run past it.
+                for m in pattern.finditer(target, timeout=budget.remaining()):
+                    if m.end() > m.start():
+                        hits.add((i, m.start(), m.end()))
+            except TimeoutError:
+                raise budget.exceeded() from None
         if self._context_cues:
             hits = {h for h in hits if h[0] not in self._context_cues or not self._context_cues[h[0]].vetoes(lowered, h[1], h[2])}
         return [(self.rules[i], s, e) for i, s, e in _drop_nested(hits)]

@@ -65,6 +65,14 @@ async def rate_limited_client(request: Request, client: Annotated[Client, Depend
     return client
 
 
+async def batch_client(request: Request, client: Annotated[Client, Depends(authenticated_client)]) -> Client:
+    """Charge a batch for the listings it asks for, counted on the raw body before validation
+    (core/batch_precheck.py), so an invalid batch costs what a valid one would."""
+    items = request.scope.get("state", {}).get("batch_items")
+    await charge(request.app.state.lurescan, client, max(1, items or 1))
+    return client
+
+
 async def admin_client(client: Annotated[Client, Depends(authenticated_client)]) -> Client:
     if not client.admin:
         raise ApiError(403, "admin_required", "this endpoint needs an admin API key")
@@ -76,3 +84,5 @@ ClientDep = Annotated[Client, Depends(rate_limited_client)]
 # A caller whose request costs more than one token; the route charges it.
 UnchargedClientDep = Annotated[Client, Depends(authenticated_client)]
 AdminDep = Annotated[Client, Depends(admin_client)]
+# A batch caller, charged per listing asked for before the body is validated.
+BatchClientDep = Annotated[Client, Depends(batch_client)]

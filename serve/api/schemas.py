@@ -73,7 +73,10 @@ class ListingIn(JobListing):
 
 
 Threshold = Field(
-    default=None, ge=0.0, le=1.0, description="Your own decision threshold (default: the model's, see GET /v1/model)."
+    default=None,
+    ge=0.0,
+    le=1.0,
+    description="Your own decision threshold (default: your API key's threshold if it has one, else the model's; see GET /v1/model).",
 )
 Store = Field(
     default=False,
@@ -186,12 +189,24 @@ class TrainingFile(BaseModel):
     sha256: str | None = None
 
 
+class ScamKindInfo(BaseModel):
+    name: str = Field(description="The key in each score's `categories` and `category_flags`.")
+    description: str
+    computed: str = Field(description="How this model computes the score.")
+
+
 class ModelInfo(BaseModel):
     model_version: str
     kind: str
     created_at: str | None = None
     description: str | None = None
     threshold: float = Field(description="Default decision threshold: flagged when scam_probability >= threshold.")
+    key_threshold: float | None = Field(
+        default=None, description="Your API key's own default threshold, when it has one (it replaces `threshold` for you)."
+    )
+    categories: list[ScamKindInfo] = Field(
+        default_factory=list, description="The per-category scores every result carries, and how each is computed."
+    )
     medium_risk_threshold: float = Field(description="Lower bound of the medium risk band.")
     threshold_rule: str | None = None
     target_precision: float | None = None

@@ -36,6 +36,16 @@ class ApiKeyEntry(BaseModel):
         default=None, gt=0, description="Listings per second for this key (default: rate_limit_per_second)."
     )
     burst: int | None = Field(default=None, gt=0, description="Bucket size for this key (default: rate_limit_burst).")
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description=(
+            "This key's default decision threshold (a board with another base rate of scams); a request's own "
+            "`threshold` still wins. Default: the model's."
+        ),
+    )
 
 
 def _split_list(value: object) -> object:
@@ -134,6 +144,14 @@ class Settings(BaseSettings):
         description="Longest read text per field (for html, the visible text, not the markup); longer ones are read on head and tail and the result says content_dropped.",
     )
     max_note_chars: int = Field(default=2_000, ge=0, description="Longest feedback note.")
+    max_error_details: int = Field(
+        default=20, ge=1, description="Problems listed in an error body; the rest are counted in error.omitted."
+    )
+    score_budget_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds of scoring one listing may take before the request is answered 422 scoring_budget_exceeded (0 = unlimited).",
+    )
 
     # Rate limits (token bucket per key; cost = listings in the request).
     rate_limit_enabled: bool = True

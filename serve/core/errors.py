@@ -6,6 +6,7 @@ Every error a client can cause has a type an integrator can switch on:
     unsupported_media_type  415  the body is not sent as application/json
     validation_error        422  a field is missing, unknown or of the wrong type
     empty_listing           422  a listing has no text in any field
+    scoring_budget_exceeded 422  scoring the listing took longer than the server allows
     missing_api_key         401  no X-API-Key header
     invalid_api_key         401  a key the server does not know
     admin_required          403  the endpoint needs an admin key
@@ -20,7 +21,8 @@ Every error a client can cause has a type an integrator can switch on:
     invalid_bundle          422  an admin reload found an unusable bundle
     internal_error          500  a bug; the message carries no details, the log does
 
-Body: `{"error": {"type", "message", "details"?}}`.
+Body: `{"error": {"type", "message", "details"?, "omitted"?}}`: details lists the first
+`max_error_details` problems, `omitted` counts the rest.
 """
 
 from __future__ import annotations
@@ -53,11 +55,18 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, type: str, message: str, headers: dict[str, str] | None = None, details: Any = None
+    status: int,
+    type: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    details: Any = None,
+    omitted: int = 0,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type, "message": message}
     if details is not None:
         body["details"] = details
+    if omitted:
+        body["omitted"] = omitted  # problems beyond the first `max_error_details`, counted only
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -71,6 +80,7 @@ ERROR_SCHEMA = {
                 "type": {"type": "string", "examples": ["validation_error"]},
                 "message": {"type": "string"},
                 "details": {"type": "array", "items": {"type": "object"}},
+                "omitted": {"type": "integer", "description": "Problems found beyond those listed in details."},
             },
             "required": ["type", "message"],
         }
@@ -116,18 +126,30 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
             415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"
         )
     details = _clean_errors(errors)
+    limit = _detail_limit(request)
+    omitted = max(len(details) - limit, 0)
     if errors and all(e.get("type") == EMPTY_LISTING for e in errors):
-        where = ", ".join(".".join(map(str, d["loc"])) or "body" for d in details)
+        where = ", ".join(".".join(map(str, d["loc"])) or "body" for d in details[:limit])
+        where += f" and {omitted} more" if omitted else ""
         return error_response(
             422,
             EMPTY_LISTING,
             f"listing has no text ({where}): give at least one of title, description, text, html, ...",
-            details=details,
+            details=details[:limit],
+            omitted=omitted,
         )
     first = details[0] if details else {"loc": [], "msg": "invalid request"}
     where = ".".join(map(str, first["loc"])) or "body"
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-    return error_response(422, "validation_error", f"{where}: {first['msg']}{more}", details=details)
+    return error_response(
+        422, "validation_error", f"{where}: {first['msg']}{more}", details=details[:limit], omitted=omitted
+    )
+
+
+def _detail_limit(request: Request) -> int:
+    """How many problems an error body lists (the rest are counted in `omitted`)."""
+    state = getattr(request.app.state, "lurescan", None)
+    return state.settings.max_error_details if state is not None else 20
 
 
 _HTTP_TYPES = {

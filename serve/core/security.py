@@ -35,6 +35,7 @@ class Client:
     admin: bool
     rate_per_second: float
     burst: int
+    threshold: float | None = None  # the key's default decision threshold (None: the model's)
 
 
 class KeyStore:
@@ -43,7 +44,8 @@ class KeyStore:
         self._rate = rate_per_second
         self._burst = burst
         self._by_hash = {
-            k.sha256: Client(k.name, k.admin, k.rate_per_second or rate_per_second, k.burst or burst) for k in keys
+            k.sha256: Client(k.name, k.admin, k.rate_per_second or rate_per_second, k.burst or burst, k.threshold)
+            for k in keys
         }
 
     def __len__(self) -> int:

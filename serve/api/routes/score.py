@@ -11,7 +11,7 @@ from ... import crud
 from ...app_state import AppState
 from ...core.errors import ApiError, error_responses
 from ...core.metrics import LISTINGS_FLAGGED, LISTINGS_SCORED, REQUEST_BATCH
-from ..deps import ClientDep, StateDep, UnchargedClientDep, charge
+from ..deps import BatchClientDep, ClientDep, StateDep
 from ..schemas import BatchRequest, BatchResult, ScoreRequest, ScoreResult
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -51,7 +51,7 @@ async def score_listings(
     summary="Score one listing",
     description=(
         "Send structured fields, or raw `text`/`html` from a page. Returns the scam probability, the decision at the "
-        "model's threshold (or yours), a risk level and the red flags found, each with `field`, `start` and `end` "
+        "threshold (yours, else your API key's, else the model's), a risk level and the red flags found, each with `field`, `start` and `end` "
         "indexing that field exactly as you sent it, so a page can highlight them as is.\n\n"
         "**Offsets.** `start`/`end` count code points (Python string indices); `start_utf16`/`end_utf16` count "
         "UTF-16 code units (JavaScript: `field.slice(start_utf16, end_utf16) === text`). For `html`, "
@@ -68,7 +68,8 @@ async def score_listings(
     ),
 )
 async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> ScoreResult:
-    [result] = await score_listings(state, client.name, [body.as_listing()], body.threshold, body.store, "single")
+    threshold = body.threshold if body.threshold is not None else client.threshold
+    [result] = await score_listings(state, client.name, [body.as_listing()], threshold, body.store, "single")
     return result
 
 
@@ -80,18 +81,22 @@ async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> Score
     description=(
         "Up to the server's batch limit (see the API description; 413 `too_many_items` beyond it). Results come back "
         "in request order, each with its `id`. The batch is scored in one vectorised model call. Each listing costs "
-        "one token of your rate limit."
+        "one token of your rate limit, counted before validation: an invalid batch costs what it asked for."
     ),
 )
-async def score_batch(body: BatchRequest, client: UnchargedClientDep, state: StateDep) -> BatchResult:
+async def score_batch(body: BatchRequest, client: BatchClientDep, state: StateDep) -> BatchResult:
     limit = state.settings.max_batch_items
-    if len(body.listings) > limit:
+    if len(body.listings) > limit:  # the raw-body precheck counts objects; this counts what was validated
         raise ApiError(
             413, "too_many_items", f"a batch holds at most {limit} listings; this one has {len(body.listings)}"
         )
-    await charge(state, client, len(body.listings))
     REQUEST_BATCH.observe(len(body.listings))
     results = await score_listings(
-        state, client.name, [item.as_listing() for item in body.listings], body.threshold, body.store, "batch"
+        state,
+        client.name,
+        [item.as_listing() for item in body.listings],
+        body.threshold if body.threshold is not None else client.threshold,
+        body.store,
+        "batch",
     )
     return BatchResult(results=results)
