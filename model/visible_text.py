@@ -122,8 +122,18 @@ def link_config() -> dict:
 _URL_PARTS = re.compile(r"^\s*(?:([a-z][a-z0-9+.-]*):)?(?://)?([^/?#\s]*)", re.I)
 
 
+@lru_cache(maxsize=1)
+def _maybe_link_target() -> re.Pattern:
+    """A quick test most links (/jobs/1, https://board.example/...) fail: no listed host or scheme in them."""
+    config = link_config()
+    words = [re.escape(h) for h in config["hosts"]] + [rf"^\s*{re.escape(s)}:" for s in config["schemes"]]
+    return re.compile("|".join(words), re.I)
+
+
 def is_link_target(href: str) -> bool:
     """A link whose target the rules should read: a messenger host or a contact scheme."""
+    if not _maybe_link_target().search(href):
+        return False
     config = link_config()
     m = _URL_PARTS.match(href)
     if not m:
