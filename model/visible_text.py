@@ -534,7 +534,8 @@ class TextCache:
             self._chars = 0
 
 
-_CACHE = TextCache(_parse, max_chars=8_000_000)
+# Bounded by raw length: a cached page holds about 32 bytes of maps per character read.
+_CACHE = TextCache(_parse, max_chars=2_000_000)
 
 
 def read_page(raw: str) -> PageText:
