@@ -2,7 +2,7 @@
 #   make serve          set up (no torch) and run the API on the bundled default model
 #   make test           set up everything and run the test suite (what CI runs)
 #   make test-slow      the slow tests (full fine-tune, soak, load) - scheduled, not per commit
-#   make default-model  rebuild model/default_bundle from data/ and ../shared/data
+#   make default-model  rebuild the default model into runs/default-model (INSTALL=1: replace model/default_bundle)
 #   make bench          rerun the benchmarks quoted in the README
 
 PYTHON ?= python3
@@ -47,8 +47,9 @@ test: install-dev browser
 test-slow: install-dev browser
 	$(BIN)/python -m pytest -q -m slow
 
+# Writes runs/default-model (bundle, run files); INSTALL=1 then replaces model/default_bundle.
 default-model: install-dev
-	$(BIN)/python -m lurescan.training.build_default --shared-data "$(SHARED_DATA)" --out model/default_bundle
+	$(BIN)/python -m lurescan.training.build_default --shared-data "$(SHARED_DATA)" --out runs/default-model $(if $(INSTALL),--install)
 
 # Each script prints its table and writes JSON under runs/. Run on an otherwise idle machine.
 bench: install-dev

@@ -1,21 +1,26 @@
-"""Baseline quality, next to a plain TF-IDF + logistic regression, in one run.
+"""What a new board and a new scammer see: lurescan next to a plain TF-IDF +
+logistic regression, on the same held-out sets, in one run.
 
-    python benchmarks/bench_baseline.py [--shared-data ../shared/data] [--out runs/bench_baseline.json]
+    python benchmarks/bench_baseline.py [--shared-data ../shared/data] [--out benchmarks/results/bench_baseline.json]
 
-1. Grouped split (dedup + company/duplicate groups) of ../shared/data plus
-   the project's corpus: test-split metrics, pooled, per language and per
-   source, for
-     - plain:       word 1-2-gram TF-IDF + class-weighted LR on the raw text,
-                    trained on everything
-     - lurescan:    the recipe of the bundled default model (word + char
-                    n-grams, red flags, source balancing, calibration),
-                    trained without EMSCAD (scams and legitimate ads)
-     - with-emscad: the same recipe trained on everything
-     - no-redflags: lurescan without red-flag features (ablation)
-2. Leave-one-source-out: train without one source family, score all of it:
-   false-positive rate for a legitimate source, recall for a scam source.
-   Every real scam in ../shared/data comes from EMSCAD, so this table, not
-   the pooled one, shows whether a model learned fraud or source style.
+All the real data of ../shared/data (EMSCAD's scams included) and the
+project's written corpus, deduplicated and split as `lurescan train` does;
+the train+validation rows then go through the same held-out protocol
+(training/heldout.py): each legitimate board left out whole, EMSCAD's scams
+in folds grouped by company, the written corpus in folds grouped by group.
+Each recipe gets its own threshold by the shipped rule: the lowest margin at
+which every left-out legitimate board keeps at most 1% false positives. At
+that threshold we report each left-out board's false-positive rate and the
+recall on real scams of unseen companies and on written scams, with
+bootstrap 95% intervals.
+
+Recipes:
+  plain     word 1-2-gram TF-IDF + class-weighted logistic regression on the
+            raw text, every row weighted the same: what most public repos ship.
+  raw       lurescan's features (word + char n-grams, red flags) on the raw
+            text with board weights: the recipe before the source-neutral view.
+  lurescan  the shipped recipe: source-neutral view, min_source_support,
+            board-balanced weights, red flags.
 """
 
 from __future__ import annotations
@@ -34,151 +39,95 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from lurescan.model.baseline import BaselineClassifier
-from lurescan.model.features import ListingVectorizer, prepare_many
-from lurescan.model.threshold import choose_threshold
+from lurescan.model.redflags.engine import default_engine
+from lurescan.model.features import prepare_many
+from lurescan.training.boards import add_board_columns
+from lurescan.training.build_default import REPO, training_files
 from lurescan.training.data import frame_to_listings
-from lurescan.training.metrics import binary_metrics, format_table, sliced_metrics
-from lurescan.training.train import DataArgs, prepare_splits, source_balanced_weights
-
-REPO = Path(__file__).resolve().parents[1]
+from lurescan.training.heldout import LEGIT_BOARD, held_out_sets, run_held_out, summarize_held_out, unseen_board_threshold
+from lurescan.training.train import BaselineArgs, DataArgs, make_classifier, prepare_splits
 
 
-def source_family(source: str) -> str:
-    """Sources that are one origin (two Glassdoor scrapes, Wanted's job groups) count as one."""
-    for prefix, family in (("glassdoor", "glassdoor"), ("wanted", "wanted"), ("emscad", "emscad"), ("google", "google_careers"), ("topcv", "topcv"), ("lurescan", "lurescan_corpus")):
-        if source.startswith(prefix):
-            return family
-    return source
+class PlainTfidfLR(ClassifierMixin, BaseEstimator):
+    """Word 1-2-gram TF-IDF of the raw text + class-weighted logistic regression (no red flags, no source control)."""
 
-
-class PlainTfidf(ClassifierMixin, BaseEstimator):
-    """The plain comparator: word 1-2-gram TF-IDF of the whole raw text + LR."""
-
-    def fit(self, listings, y):
-        self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=300_000)
-        X = self.vectorizer_.fit_transform([self._text(l) for l in listings])
-        self.model_ = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear").fit(X, y)
-        self.classes_ = self.model_.classes_
-        return self
+    def __init__(self, C: float = 4.0, calibration_folds: int = 1):
+        self.C = C
+        self.calibration_folds = calibration_folds  # accepted for run_held_out; a plain LR is not recalibrated
 
     @staticmethod
-    def _text(listing):
-        return "\n".join(v for _, v in listing.text_fields())
+    def _texts(prepared) -> list[str]:
+        return ["\n".join(p.clean_fields.values()) for p in prepared]
 
-    def predict_proba(self, listings):
-        return self.model_.predict_proba(self.vectorizer_.transform([self._text(l) for l in listings]))
+    def fit(self, X, y, groups=None, sample_weight=None, sources=None):
+        self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)
+        Z = self.tfidf_.fit_transform(self._texts(X))
+        self.lr_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear").fit(Z, y)
+        self.classes_ = self.lr_.classes_
+        return self
 
+    def decision_function(self, X) -> np.ndarray:
+        return self.lr_.decision_function(self.tfidf_.transform(self._texts(X)))
 
-# name -> (factory, balance sources?, source families left out of training)
-# "lurescan" is the recipe of the bundled default model: EMSCAD is left
-# out of its training because its scams taught it source style (see the README).
-MODELS = {
-    "plain": (lambda: PlainTfidf(), False, ()),
-    "lurescan": (lambda: BaselineClassifier(), True, ("emscad",)),
-    "with-emscad": (lambda: BaselineClassifier(), True, ()),
-    "no-redflags": (lambda: BaselineClassifier(vectorizer=ListingVectorizer(use_redflags=False)), True, ("emscad",)),
-}
-
-
-def make_models():
-    return MODELS
+    def predict_proba(self, X) -> np.ndarray:
+        return self.lr_.predict_proba(self.tfidf_.transform(self._texts(X)))
 
 
-def listings_of(frame, name):
-    listings = frame_to_listings(frame)
-    return prepare_many(listings) if name != "plain" else listings
+def recipes() -> dict:
+    small = dict(n_char_features=2**18, n_word_features=2**17)
+    return {
+        "plain": (PlainTfidfLR(), None),
+        "raw": (make_classifier(BaselineArgs(text_view="raw", min_source_support=1, **small)), "balanced"),
+        "lurescan": (make_classifier(BaselineArgs(**small)), "balanced"),
+    }
 
 
-def without_sources(frame, families):
-    """Rows whose source family is not in `families` (a model's left-out sources)."""
-    return frame[~frame["source"].map(source_family).isin(families)]
-
-
-def fit_and_threshold(name, spec, train, val):
-    factory, balance, excluded = spec
-    train, val = without_sources(train, excluded), without_sources(val, excluded)
-    t0 = time.perf_counter()
-    model = factory()
-    X = listings_of(train, name)
-    if name == "plain":
-        model.fit(X, train["label"].to_numpy())
-    else:
-        weights = source_balanced_weights(train) if balance else None
-        model.fit(X, train["label"].to_numpy(), groups=train["group"].to_numpy(), sample_weight=weights)
-    fit_seconds = time.perf_counter() - t0
-    weights = source_balanced_weights(val) if balance else None
-    choice = choose_threshold(val["label"].to_numpy(), model.predict_proba(listings_of(val, name))[:, 1], sample_weight=weights)
-    return model, choice.threshold, fit_seconds
+def run(shared_data: Path, out: Path, jobs: int) -> dict:
+    started = time.time()
+    os.chdir(REPO)
+    files = [os.path.relpath(f, REPO) for f in training_files(shared_data.resolve(), (REPO / "data" / "corpus").resolve())]
+    data, _files, _dedup, _split, train, val, _test = prepare_splits(DataArgs(data=files), progress=False)
+    frame = add_board_columns(pd.concat([train, val], ignore_index=True))
+    prepared = prepare_many(frame_to_listings(frame), default_engine())
+    sets = list(held_out_sets(frame))
+    report = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "rows": int(len(frame)),
+        "sets": [s.name for s in sets],
+        "recipes": {},
+    }
+    for name, (classifier, weighting) in recipes().items():
+        t0 = time.time()
+        kwargs = {} if weighting else {"weights": None}
+        scored = run_held_out(classifier, prepared, frame, sets=sets, n_jobs=jobs, **kwargs)
+        legit = scored[(scored["kind"] == LEGIT_BOARD) & (scored["label"] == 0)]
+        choice = unseen_board_threshold(legit["margin"].to_numpy(), legit["label"].to_numpy(), legit["board"].to_numpy(), 0.01)
+        summary = summarize_held_out(scored, choice.margin)
+        report["recipes"][name] = {"threshold": choice.as_dict(), "seconds": round(time.time() - t0, 1), **summary}
+        print(f"\n== {name} ({time.time() - t0:.0f} s): threshold set by {choice.set_by}")
+        for board, entry in summary["legitimate_boards"].items():
+            r = entry["false_positive_rate"]
+            print(f"  left out {board:>16}: FPR {r['value']} {r['ci95']} n={r['n']}")
+        for board, entry in summary["scam_boards_unseen_companies"].items():
+            r = entry["recall"]
+            print(f"  unseen companies {board}: recall {r['value']} {r['ci95']} n={r['n']}")
+        if summary.get("written"):
+            r = summary["written"]["recall"]
+            print(f"  written, unseen groups: recall {r['value']} {r['ci95']} n={r['n']}")
+    report["seconds"] = round(time.time() - started, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {out}")
+    return report
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared-data", default=os.environ.get("LURESCAN_SHARED_DATA", str(REPO.parent / "shared" / "data")))
-    parser.add_argument("--corpus", default=str(REPO / "data" / "corpus"))
-    parser.add_argument("--out", default=str(REPO / "runs" / "bench_baseline.json"))
-    parser.add_argument("--skip-loso", action="store_true", help="only the grouped-split table")
+    parser.add_argument("--shared-data", type=Path, default=Path(os.environ.get("LURESCAN_SHARED_DATA", REPO.parent / "shared" / "data")))
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "bench_baseline.json")
+    parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-
-    shared = Path(args.shared_data)
-    files = sorted(str(p) for p in shared.glob("*/*_text_label.csv")) + [str(shared / "emscad_fraud_train.csv.gz")]
-    files += sorted(str(p) for p in Path(args.corpus).glob("*.jsonl"))
-    data, _, dedup, split, train, val, test = prepare_splits(DataArgs(data=files), progress=False)
-    data["family"] = data["source"].map(source_family)
-    print(f"rows after dedup: {len(data)} (train {len(train)}, validation {len(val)}, test {len(test)}); {dedup.as_dict()}")
-
-    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}, "split": split.as_dict(), "grouped_split": {}, "leave_one_source_out": {}}
-    rows = {}
-    for name, factory in make_models().items():
-        model, threshold, fit_seconds = fit_and_threshold(name, factory, train, val)
-        t0 = time.perf_counter()
-        probs = model.predict_proba(listings_of(test, name))[:, 1]
-        score_seconds = time.perf_counter() - t0
-        metrics = sliced_metrics(test["label"].to_numpy(), probs, threshold, {"language": test["lang"].tolist(), "source": test["source"].map(source_family).tolist()})
-        metrics["fit_seconds"] = round(fit_seconds, 1)
-        metrics["test_listings_per_second"] = round(len(test) / score_seconds, 1)
-        report["grouped_split"][name] = metrics
-        rows[name] = metrics["overall"]
-        print(f"\n== {name}: fit {fit_seconds:.1f}s, scoring {len(test) / score_seconds:.0f} listings/s (incl. preparation)")
-        print("per language:\n" + format_table(metrics["by_language"]))
-        print("per source:\n" + format_table(metrics["by_source"]))
-    print("\n== grouped split, test, pooled\n" + format_table(rows))
-
-    if not args.skip_loso:
-        families = sorted(data["family"].unique())
-        table = {}
-        for held in families:
-            rest = data[data["family"] != held]
-            out = data[data["family"] == held]
-            r_train, r_val = rest[rest["split"] != "validation"], rest[rest["split"] == "validation"]
-            if r_train["label"].nunique() < 2 or r_val["label"].nunique() < 2:
-                print(f"skip {held}: the other sources lack a class")
-                continue
-            for name, factory in make_models().items():
-                if without_sources(r_train, factory[2])["label"].nunique() < 2:
-                    # e.g. holding out the corpus from a model that also leaves EMSCAD out: no scams remain.
-                    table.setdefault(held, {})[name] = {"skipped": "no scams left to train on"}
-                    print(f"LOSO {held:16s} {name:12s} skipped: no scams left to train on")
-                    continue
-                model, threshold, _ = fit_and_threshold(name, factory, r_train, r_val)
-                probs = model.predict_proba(listings_of(out, name))[:, 1]
-                m = binary_metrics(out["label"].to_numpy(), probs, threshold)
-                entry = {"rows": m["n"], "scams": m["scams"], "recall": m["recall"], "false_positive_rate": m["false_positive_rate"], "pr_auc": m["pr_auc"]}
-                table.setdefault(held, {})[name] = entry
-                print(f"LOSO {held:16s} {name:12s} {entry}")
-        report["leave_one_source_out"] = table
-        print("\n== leave one source out: recall (scam sources) / false-positive rate (legitimate sources)")
-        print(f"{'held-out source':18s}" + "".join(f"{n:>26s}" for n in make_models()))
-        for held, per_model in table.items():
-            cells = []
-            for name in make_models():
-                e = per_model.get(name, {})
-                cells.append(f"R={e.get('recall')} FPR={e.get('false_positive_rate')}")
-            print(f"{held:18s}" + "".join(f"{c:>26s}" for c in cells))
-
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.out}")
+    run(args.shared_data, args.out, args.jobs)
     return 0
 
 

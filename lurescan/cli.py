@@ -89,17 +89,30 @@ def train(
     hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "train",
     hf_config: Annotated[Optional[str], typer.Option(help="Config name of the Hugging Face dataset(s).")] = None,
     sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the grouped split.")] = 13,
-    target_precision: Annotated[float, typer.Option(help="Validation precision the threshold must reach.")] = 0.9,
+    split_seed: Annotated[int, typer.Option("--split-seed", "--seed", help="Seed of the grouped train/validation/test split.")] = 13,
+    train_seed: Annotated[int, typer.Option(help="Seed of model fitting (calibration folds, held-out folds).")] = 0,
+    threshold_rule: Annotated[str, typer.Option(help="unseen_boards (every left-out legitimate board at FPR <= --max-unseen-fpr) or target_precision (on validation).")] = "unseen_boards",
+    max_unseen_fpr: Annotated[float, typer.Option(help="FPR bound on every left-out legitimate board (unseen_boards rule).")] = 0.01,
+    target_precision: Annotated[float, typer.Option(help="Validation precision the threshold must reach (target_precision rule, and the fallback).")] = 0.9,
+    heldout: Annotated[bool, typer.Option("--heldout/--no-heldout", help="Held-out evaluation: one fit per left-out board and per fold (slow; off for quick runs).")] = True,
+    heldout_jobs: Annotated[int, typer.Option(help="Held-out fits run in parallel (each holds its own feature matrix).")] = 2,
+    heldout_folds: Annotated[int, typer.Option(help="Folds over unseen scam companies and over the written corpus.")] = 5,
+    balance_boards: Annotated[bool, typer.Option("--balance-boards/--no-balance-boards", help="Weight every board equally per label.")] = True,
+    max_weight_ratio: Annotated[float, typer.Option(help="No row weighs more than this times its label's mean weight.")] = 5.0,
     c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 4.0,
     redflags: Annotated[bool, typer.Option("--redflags/--no-redflags", help="Use red-flag features.")] = True,
     metadata: Annotated[bool, typer.Option("--metadata/--no-metadata", help="Use metadata features (off by default: they carry source style).")] = False,
+    text_view: Annotated[str, typer.Option(help="What the n-grams read: neutral (each board's layout and style folded away) or raw.")] = "neutral",
+    min_source_support: Annotated[Optional[int], typer.Option(help="n-grams used by fewer training boards get no weight (default: min(3, half the boards)).")] = None,
+    n_char_features: Annotated[int, typer.Option(help="Hashed character n-gram columns.")] = 2**19,
+    n_word_features: Annotated[int, typer.Option(help="Hashed word n-gram columns.")] = 2**18,
+    description: Annotated[str, typer.Option(help="Model description for the manifest and card.")] = "",
     max_train_samples: Annotated[Optional[int], typer.Option(help="Cap on training rows (quick runs).")] = None,
     max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on validation and test rows.")] = None,
     model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ):
-    """Train the baseline classifier (grouped split, calibrated, threshold on validation) and write a bundle."""
+    """Train the baseline classifier (grouped split, calibrated; threshold from held-out boards) and write a bundle."""
     from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs
     from lurescan.training.train import main as train_main
 
@@ -111,14 +124,34 @@ def train(
             hf_split=hf_split,
             hf_config=hf_config,
             sep=sep,
-            split_seed=seed,
+            split_seed=split_seed,
             max_train_samples=max_train_samples,
             max_eval_samples=max_eval_samples,
         ),
-        model=BaselineArgs(C=c, use_redflags=redflags, use_metadata=metadata, target_precision=target_precision),
+        model=BaselineArgs(
+            C=c,
+            use_redflags=redflags,
+            use_metadata=metadata,
+            target_precision=target_precision,
+            balance_sources=balance_boards,
+            max_weight_ratio=max_weight_ratio,
+            threshold_rule=threshold_rule,
+            max_unseen_fpr=max_unseen_fpr,
+            heldout=heldout,
+            heldout_jobs=heldout_jobs,
+            heldout_folds=heldout_folds,
+            train_seed=train_seed,
+            text_view=text_view,
+            min_source_support=min_source_support,
+            n_char_features=n_char_features,
+            n_word_features=n_word_features,
+        ),
         model_version=model_version,
+        description=description,
         progress=progress,
     )
+    if text_view not in ("neutral", "raw"):
+        raise typer.BadParameter("--text-view must be neutral or raw")
     train_main(args)
 
 

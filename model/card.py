@@ -34,13 +34,34 @@ def markdown_table(rows: dict[str, dict], columns=METRIC_COLUMNS) -> str:
 
 
 def _metrics_section(title: str, metrics: Optional[dict]) -> str:
+    """One split's tables; a split reported per origin (`real`, `written`: never pooled) gets one block each."""
     if not metrics:
         return ""
+    if "overall" not in metrics:
+        return "\n".join(_metrics_section(f"{title}: {origin} ads", part) for origin, part in metrics.items() if part)
     parts = [f"### {title}", "", markdown_table({"overall": metrics["overall"]})]
-    for key, label in (("by_language", "Per language"), ("by_source", "Per source")):
+    for key, label in (("by_language", "Per language"), ("by_board", "Per board"), ("by_source", "Per source")):
         if metrics.get(key):
             parts += ["", f"{label}:", "", markdown_table(metrics[key])]
     return "\n".join(parts) + "\n"
+
+
+def _headline(metrics: Optional[dict]) -> Optional[dict]:
+    """The pooled figures of a split, or its real-ads figures when real and written ads are reported apart."""
+    if not metrics:
+        return None
+    return metrics.get("overall") or (metrics.get("real") or {}).get("overall") or (metrics.get("written") or {}).get("overall")
+
+
+def _threshold_rule(threshold: dict) -> str:
+    if threshold["rule"] == "unseen_boards":
+        return (
+            f"the lowest score at which every legitimate board left out of training keeps a false-positive rate of at most "
+            f"{threshold['max_unseen_fpr']} (set by `{threshold['set_by_board']}`; held-out margin {threshold['margin']:.4f})"
+        )
+    if threshold["rule"] == "target_precision":
+        return "the lowest score reaching validation precision " + str(threshold["target_precision"])
+    return "the validation split's best-F1 point (precision " + str(threshold["target_precision"]) + " was not reachable)"
 
 
 # What the weights of each bundle kind can reveal about their training text.
@@ -51,28 +72,134 @@ WEIGHTS_NOTE = {
 }
 
 
-def render_card(manifest: dict, extra_sections: str = "") -> str:
-    languages = sorted({lang for lang in manifest.get("languages", []) if lang and lang != "und"})
-    threshold = manifest["threshold"]
-    test = (manifest.get("metrics") or {}).get("test")
-    front = ["---", "library_name: lurescan", "license: apache-2.0", "pipeline_tag: text-classification"]
-    if languages:
-        front.append("language:")
-        front += [f"- {lang}" for lang in languages]
-    front += ["tags:", "- job-scams", "- human-trafficking-prevention", "- fraud-detection", f"- {manifest['kind']}"]
-    if test and test["overall"].get("pr_auc") is not None:
-        front += [
-            "model-index:",
-            f"- name: {manifest['model_version']}",
-            "  results:",
-            "  - task: {type: text-classification, name: scam job-ad detection}",
-            "    dataset: {type: lurescan-grouped-test-split, name: held-out grouped test split}",
-            "    metrics:",
-            f"    - {{type: average_precision, value: {test['overall']['pr_auc']}}}",
-            f"    - {{type: f1, value: {test['overall']['f1']}}}",
-        ]
-    front.append("---")
+def _rate_cell(entry: Optional[dict]) -> str:
+    """`0.007 [0.004, 0.012] (n=1,042)`, with `few` below 30 ads."""
+    if not entry or entry.get("value") is None:
+        return "–"
+    ci = entry.get("ci95") or [None, None]
+    interval = f" [{ci[0]}, {ci[1]}]" if ci[0] is not None else ""
+    return f"{entry['value']}{interval} (n={entry.get('n', '?')}{', few' if entry.get('few') else ''})"
 
+
+def heldout_section(heldout: Optional[dict]) -> str:
+    """Leave-one-board-out and unseen-company figures at the shipped threshold: what a new board or a new scammer sees."""
+    if not heldout:
+        return ""
+    lines = [
+        "### Held out: boards and companies the model never saw",
+        "",
+        f"Protocol: {heldout.get('protocol', '')}. {heldout.get('fits', '?')} fits; every figure at the shipped threshold, "
+        "with a bootstrap 95% interval.",
+        "",
+        "| left out | what | rate |",
+        "|---|---|---|",
+    ]
+    for board, entry in (heldout.get("legitimate_boards") or {}).items():
+        lines.append(f"| legitimate board `{board}` | false-positive rate | {_rate_cell(entry.get('false_positive_rate'))} |")
+    for board, entry in (heldout.get("scam_boards_unseen_companies") or {}).items():
+        lines.append(f"| real scams of unseen companies, `{board}` | recall | {_rate_cell(entry.get('recall'))} |")
+    written = heldout.get("written") or {}
+    if written:
+        lines.append(f"| written corpus, unseen groups | recall | {_rate_cell(written.get('recall'))} |")
+        lines.append(f"| written corpus, unseen groups | false-positive rate | {_rate_cell(written.get('false_positive_rate'))} |")
+    return "\n".join(lines) + "\n"
+
+
+def format_swap_section(swap: Optional[dict]) -> str:
+    if not swap:
+        return ""
+    lines = ["### Format swap: does the score follow the content or the source's layout?", ""]
+    for direction, entry in swap.items():
+        if isinstance(entry, dict) and "mean_abs_delta" in entry:
+            lines.append(
+                f"- {direction.replace('_', ' ')}: {entry.get('n', '?')} ads, mean |shift| {entry['mean_abs_delta']}, "
+                f"max {entry.get('max_abs_delta')}, mean shift {entry.get('mean_delta')}, "
+                f"decisions changed {entry.get('crossed_threshold', '?')} (flagged {entry.get('flagged_before')} before, "
+                f"{entry.get('flagged_after')} after)"
+            )
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
+def front_matter(manifest: dict) -> str:
+    """Hugging Face card metadata, written with a YAML dumper so it is always valid (no None, no local paths)."""
+    languages = sorted({lang for lang in manifest.get("languages", []) if lang and lang != "und"})
+    meta: dict = {
+        "library_name": "lurescan",
+        # The code is Apache-2.0; the weights are trained on board scrapes with no stated licence.
+        "license": "other",
+        "license_name": "research-use-training-data",
+        "license_link": "https://github.com/lurescan/lurescan/blob/main/data/README.md",
+        "pipeline_tag": "text-classification",
+        "tags": ["job-scams", "human-trafficking-prevention", "fraud-detection", manifest["kind"]],
+        "datasets": sorted({DATASET_IDS.get(_dataset_key(d.get("path", "")), "lurescan/corpus") for d in manifest.get("training_data", [])}),
+    }
+    if languages:
+        meta["language"] = languages
+    if manifest.get("base_model"):
+        meta["base_model"] = manifest["base_model"]
+    results = []
+    for origin, label in (("real", "real ads (grouped test split)"), ("written", "written ads (grouped test split)")):
+        section = ((manifest.get("metrics") or {}).get("test") or {}).get(origin) or {}
+        overall = section.get("overall") or {}
+        values = [
+            {"type": t, "value": float(overall[k])}
+            for t, k in (("average_precision", "pr_auc"), ("recall", "recall"), ("false_positive_rate", "false_positive_rate"))
+            if overall.get(k) is not None
+        ]
+        if values:
+            results.append({"task": {"type": "text-classification", "name": "scam job-ad detection"}, "dataset": {"type": f"lurescan-test-{origin}", "name": label}, "metrics": values})
+    heldout = manifest.get("heldout") or {}
+    unseen = []
+    for board, entry in (heldout.get("legitimate_boards") or {}).items():
+        value = (entry.get("false_positive_rate") or {}).get("value")
+        if value is not None:
+            unseen.append({"type": "false_positive_rate", "name": f"left-out board {board}", "value": float(value)})
+    for board, entry in (heldout.get("scam_boards_unseen_companies") or {}).items():
+        value = (entry.get("recall") or {}).get("value")
+        if value is not None:
+            unseen.append({"type": "recall", "name": f"unseen companies {board}", "value": float(value)})
+    if unseen:
+        results.append({"task": {"type": "text-classification", "name": "scam job-ad detection"}, "dataset": {"type": "lurescan-held-out", "name": "boards and companies left out of training"}, "metrics": unseen})
+    if results:
+        meta["model-index"] = [{"name": manifest["model_version"], "results": results}]
+    import yaml
+
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---"
+
+
+# Training files -> the dataset they come from (Hugging Face `datasets` field).
+DATASET_IDS = {
+    "emscad": "emscad",
+    "glassdoor": "glassdoor-data-science-jobs",
+    "google": "google-job-skills",
+    "wanted": "wanted-co-kr-jobs",
+    "topcv": "topcv-vn-jobs",
+    "camhr": "camhr-jobs",
+    "careerviet": "careerviet-vietnamworks-jobs",
+    "jobstreet": "jobstreet-id-jobs",
+    "51job": "51job-jobs",
+    "corpus": "lurescan/corpus",
+}
+
+
+def _dataset_key(path: str) -> str:
+    name = str(path).replace("\\", "/").lower()
+    return next((key for key in DATASET_IDS if key in name), "corpus")
+
+
+WRITTEN_CORPUS = """\
+The written corpus (`data/corpus`, CC BY 4.0) is the project's own: scam and honest ads in 11 languages (en, zh, ko,
+ja, vi, th, id, ms, tl, km, my), written by the project's contributors after public warnings (FTC, ACCC, Korea's
+National Police Agency, China's National Anti-Fraud Center, IOM and UNODC reports on scam compounds) and real
+boards' formats, following `data/corpus/WRITING_GUIDE.md` and `KINDS_GUIDE.md`: every scam ad has an honest look-alike
+in the same language and format, and every ad carries its scam kind. No victim's or employer's real data is in it.
+Figures on written ads are reported apart from figures on real ads and are a means, never the goal.
+"""
+
+
+def render_card(manifest: dict, extra_sections: str = "") -> str:
+    threshold = manifest["threshold"]
+    front = [front_matter(manifest)]
     data_lines = [
         f"| `{d['path']}` | {d['rows']} | {d['labels'].get('1', 0)} | {d['labels'].get('0', 0)} | `{d['sha256'][:16]}…` |"
         for d in manifest.get("training_data", [])
@@ -82,9 +209,10 @@ def render_card(manifest: dict, extra_sections: str = "") -> str:
     body = f"""
 # lurescan model `{manifest['model_version']}`
 
-A **{manifest['kind']}** classifier that scores job ads for the overseas scam-compound recruitment pattern
-(fake "high pay, no experience, flights and housing provided, contact us on Telegram" ads that lure jobseekers
-into forced scam work in Cambodia, Myanmar and Laos). Created {manifest.get('created_at', '?')} with lurescan
+A **{manifest['kind']}** classifier that scores job ads for job scams of every documented kind: the overseas
+scam-compound lure (fake "high pay, no experience, flights and housing provided, contact us on Telegram" ads that
+lure jobseekers into forced scam work in Cambodia, Myanmar and Laos), fake cheques, reshipping, money mules, upfront
+fees, task scams, identity harvesting, chat-only interviews, webmail hiring and pyramid pay, with one score per kind. Created {manifest.get('created_at', '?')} with lurescan
 {manifest.get('lurescan_version', '?')}.
 
 ## Model description
@@ -107,8 +235,8 @@ lurescan serve --model PATH_TO_THIS_BUNDLE
 
 ## Decision threshold
 
-`flagged = scam_probability >= {threshold['threshold']:.4f}`, chosen on the validation split as
-{"the lowest score reaching precision " + str(threshold['target_precision']) if threshold['rule'] == 'target_precision' else "the best-F1 point (precision " + str(threshold['target_precision']) + " was not reachable)"}
+`flagged = scam_probability >= {threshold['threshold']:.4f}`, chosen as
+{_threshold_rule(threshold)}
 (validation precision {threshold['validation_precision']:.3f}, recall {threshold['validation_recall']:.3f}{", each source weighted equally so that a small source of hard legitimate ads counts as much as a large easy one" if threshold.get('weighted') else ""}).
 Risk levels: `high` at or above the threshold, `medium` from {threshold['medium_risk_threshold']:.4f}
 (validation recall 0.95), `low` below.
@@ -132,11 +260,21 @@ The project's own corpus (`data/`) is CC BY 4.0.
 
 ## Training procedure
 
-Parameters: `{manifest.get('params', {})}`
+Seeds: {manifest.get('seeds', {})}. Parameters: `{manifest.get('params', {})}`
 
+Per-category scores: {"scam-kind heads trained on " + str(manifest['scam_kind_heads']) if manifest.get('scam_kind_heads') else "no scam-kind heads (the rules' shares are used)"}.
+
+## How the written corpus was made
+
+{WRITTEN_CORPUS}
 ## Evaluation
 
-{_metrics_section("Held-out test split (grouped)", test)}
+Real ads and written ads are reported apart, never pooled; every rate has a bootstrap 95% interval, and slices of
+fewer than 30 ads say `few`.
+
+{heldout_section(manifest.get('heldout'))}
+{format_swap_section((manifest.get('metrics') or {}).get('format_swap'))}
+{_metrics_section("Held-out test split (grouped)", (manifest.get('metrics') or {}).get('test'))}
 {_metrics_section("Validation split (used to choose the threshold)", (manifest.get('metrics') or {}).get('validation'))}
 {extra_sections}
 ## Environment

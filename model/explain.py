@@ -28,7 +28,7 @@ from sklearn.utils import murmurhash3_32
 
 from .features import PreparedListing
 from .ngrams import CharNgramHasher
-from .textnorm import normalize
+from .reading import read_field
 
 _INT32_MIN = -2147483648
 _MASK_TOKENS = {"[url]", "[email]", "[phone]"}
@@ -130,7 +130,7 @@ def locate(prepared: PreparedListing, ngram: str) -> Optional[tuple[str, int, in
         found = pattern.search(clean)
         if found:
             raw = getattr(prepared.listing, name)
-            start, end = normalize(raw).to_raw(found.start(), found.end())
+            start, end = read_field(raw, prepared.max_field_chars).to_raw(found.start(), found.end())
             return name, start, end
     return None
 

@@ -32,6 +32,7 @@ from .language import detect_language
 from .redflags.destination import resolve_destinations
 from .redflags.engine import RedFlagEngine, RedFlagMatch, default_engine
 from .redflags.features import RedFlagFeatures
+from .reading import cap_text
 from .textnorm import quick_normalize
 from .textview import head_tail, mask_contacts, neutral_text
 
@@ -54,6 +55,14 @@ class PreparedListing:
     model_text: str  # masked, lower-cased, truncated view for n-grams
     truncated: bool
     extras: dict = field(default_factory=dict)
+    # The per-field limit on read text (reading.py) and each field's read length before it.
+    max_field_chars: Optional[int] = None
+    read_chars: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def content_dropped(self) -> bool:
+        """Some field's read text was longer than the limit, so only its head and tail were read."""
+        return self.max_field_chars is not None and any(n > self.max_field_chars for n in self.read_chars.values())
 
 
 def listing_destinations(listing: JobListing, matches: list[RedFlagMatch], texts: dict[str, str]) -> list[RedFlagMatch]:
@@ -64,15 +73,20 @@ def listing_destinations(listing: JobListing, matches: list[RedFlagMatch], texts
     return resolve_destinations(matches, texts, language, listing.board_country, listing.audience_country)
 
 
-def prepare(item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = 6000) -> PreparedListing:
+def prepare(
+    item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = 6000, max_field_chars: Optional[int] = None
+) -> PreparedListing:
     listing = as_listing(item)
     engine = engine or default_engine()
     clean: dict[str, str] = {}
+    read_chars: dict[str, int] = {}
     matches: list[RedFlagMatch] = []
     for name, raw in listing.text_fields():
         text = quick_normalize(raw)
         if not text:
             continue
+        read_chars[name] = len(text)
+        text = cap_text(text, max_field_chars)
         clean[name] = text
         for rule, start, end in engine.match_text(text):
             matches.append(RedFlagMatch.of(rule, name, start, end, text[start:end]))
@@ -85,12 +99,22 @@ def prepare(item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars
         matches=matches,
         model_text=head_tail(masked, max_chars),
         truncated=len(masked) > max_chars,
+        max_field_chars=max_field_chars,
+        read_chars=read_chars,
     )
 
 
-def prepare_many(items: Iterable[ListingLike], engine: Optional[RedFlagEngine] = None, max_chars: int = 6000) -> list[PreparedListing]:
+def prepare_many(
+    items: Iterable[ListingLike],
+    engine: Optional[RedFlagEngine] = None,
+    max_chars: int = 6000,
+    max_field_chars: Optional[int] = None,
+) -> list[PreparedListing]:
     engine = engine or default_engine()
-    return [item if isinstance(item, PreparedListing) else prepare(item, engine, max_chars) for item in items]
+    return [
+        item if isinstance(item, PreparedListing) else prepare(item, engine, max_chars, max_field_chars)
+        for item in items
+    ]
 
 
 METADATA_NAMES = (

@@ -54,6 +54,45 @@ def script_language(sample: str, letters: int) -> str | None:
     return None
 
 
+# BCP 47 language tags as callers write them: language, optional script, region and variants.
+_TAG = regex.compile(
+    r"(?P<language>[A-Za-z]{2,3})(?:-(?P<script>[A-Za-z]{4}))?(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?P<variants>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*)"
+)
+MAX_TAG_CHARS = 35
+
+
+@lru_cache(maxsize=1)
+def known_languages() -> frozenset[str]:
+    """Language subtags lurescan knows: the candidates, the detector's languages and their other names."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    config = _config()
+    detector = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True).nb_classes
+    return frozenset(config["candidates"]) | frozenset(detector) | frozenset(config["caller_aliases"]) | {UNDETERMINED}
+
+
+def canonical_language_tag(tag: str) -> str:
+    """A caller's BCP 47 tag in canonical case ("EN-us" -> "en-US", "fil" -> "tl"), or ValueError saying why not."""
+    if len(tag) > MAX_TAG_CHARS:
+        raise ValueError(f"a language tag has at most {MAX_TAG_CHARS} characters ({len(tag)} sent)")
+    m = _TAG.fullmatch(tag.strip().replace("_", "-"))
+    if m is None:
+        raise ValueError(f"{tag[:40]!r} is not a BCP 47 language tag (e.g. en, zh-Hant, pt-BR)")
+    language = m["language"].lower()
+    if language not in known_languages():
+        raise ValueError(f"unknown language {language!r}: give an ISO 639 code lurescan knows (e.g. en, th, km, zh)")
+    language = _config()["caller_aliases"].get(language, language)
+    parts = [language]
+    if m["script"]:
+        parts.append(m["script"].title())
+    if m["region"]:
+        parts.append(m["region"].upper())
+    if m["variants"]:
+        parts.append(m["variants"][1:].lower())
+    return "-".join(parts)
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of `text`'s main language, or "und" when unsure."""
     config = _config()

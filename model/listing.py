@@ -59,8 +59,13 @@ class JobListing(BaseModel):
     requirements: Optional[str] = None
     benefits: Optional[str] = None
     text: Optional[str] = Field(default=None, description="The whole ad as plain text.")
-    html: Optional[str] = Field(default=None, description="The ad as raw HTML (tags are stripped for scoring).")
-    language: Optional[str] = Field(default=None, description="ISO 639-1 code if known; detected otherwise.")
+    html: Optional[str] = Field(default=None, description="The ad as raw HTML: its visible text is read (see model/visible_text.py).")
+    language: Optional[str] = Field(
+        default=None,
+        description="BCP 47 tag of the ad's language if known (en, zh-Hant, pt-BR; ISO 639-1 where one exists); "
+        "detected otherwise.",
+        examples=["en"],
+    )
     board_country: Optional[str] = Field(
         default=None,
         pattern=r"^[A-Za-z]{2}$",

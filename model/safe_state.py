@@ -28,6 +28,7 @@ TRUSTED_CLASSES = frozenset(
         "lurescan.model.features.ListingVectorizer",
         "lurescan.model.ngrams.CharNgramHasher",
         "lurescan.model.stacker.StackedClassifier",
+        "lurescan.model.kinds.ScamKindHeads",
         "sklearn.model_selection._classification_threshold.FixedThresholdClassifier",
         "sklearn.frozen._frozen.FrozenEstimator",
         "sklearn.calibration.CalibratedClassifierCV",

@@ -17,9 +17,11 @@ from pydantic import BaseModel, Field
 
 from .bundle import Bundle, BundleError, load_estimator, read_bundle
 from .features import ListingLike, PreparedListing, prepare_many
+from .kinds import TRAFFICKING, category_scores
 from .language import detect_language
+from .offsets import TextRange, add_offset_units
+from .reading import read_field, scored_raw_spans
 from .redflags.engine import RedFlagMatch, default_engine
-from .textnorm import normalize
 from .threshold import risk_level
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,67 @@ class Reason(BaseModel):
     category: str = Field(description="Red-flag category, e.g. off_platform_contact.")
     severity: str = Field(description="low, medium or high.")
     field: str = Field(description="Listing field the span indexes, as sent by the caller.")
-    start: int = Field(description="Start offset (characters) in that field as sent, before any normalisation.")
-    end: int = Field(description="End offset (exclusive).")
-    text: str = Field(description="The matched text, exactly as in the field.")
+    start: int = Field(
+        description="Start offset in that field as sent, before any normalisation, in code points (Python string "
+        "indices; an emoji counts 1).",
+        examples=[27],
+    )
+    end: int = Field(description="End offset (exclusive), in code points.", examples=[35])
+    text: str = Field(description="The matched text, exactly as in the field (`field[start:end]`).")
     explanation: str = Field(description="What the flag means, in English.")
     rule_id: Optional[str] = Field(default=None, description="The rule that matched.")
+    scam_kind: Optional[str] = Field(
+        default=None, description="The kind of job scam the sign belongs to (see /v1/model `categories`), or `general`."
+    )
+    decisive: bool = Field(
+        default=False, description="A documented trafficking indicator: it flags the listing whatever the score."
+    )
+
+    # Offsets for JavaScript and for pages (model/offsets.py).
+    start_utf16: Optional[int] = Field(
+        default=None,
+        description="`start` in UTF-16 code units, for JavaScript: `value.slice(start_utf16, end_utf16) === text` "
+        "(an emoji counts 2).",
+        examples=[28],
+    )
+    end_utf16: Optional[int] = Field(default=None, description="`end` in UTF-16 code units.", examples=[36])
+    visible_start: Optional[int] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: start in the page's visible text (the data of its visible text nodes, concatenated "
+        "in document order), in code points. A flag in a link's target maps to the link's own text.",
+        examples=[12],
+    )
+    visible_end: Optional[int] = Field(
+        default=None, exclude_if=lambda v: v is None, description="`html` only: end in the visible text, code points."
+    )
+    visible_start_utf16: Optional[int] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: `visible_start` in UTF-16 code units, to walk DOM text nodes with.",
+        examples=[13],
+    )
+    visible_end_utf16: Optional[int] = Field(
+        default=None, exclude_if=lambda v: v is None, description="`html` only: `visible_end` in UTF-16 code units."
+    )
+    visible_text: Optional[str] = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`html` only: the flag as a reader sees it, without markup (`visible[visible_start:visible_end]`).",
+        examples=["Telegram @hr_kh_2024"],
+    )
+
+
+class Decision(BaseModel):
+    """A rule that decided the listing whatever the classifier said."""
+
+    rule_id: str = Field(description="The decisive rule.")
+    category: str = Field(description="Its red-flag category (documents_surrendered, secrecy, visa_irregular, ...).")
+    field: str
+    start: int
+    end: int
+    text: str = Field(description="The matched text, exactly as in the field.")
+    explanation: str
 
 
 class ListingScore(BaseModel):
@@ -49,7 +107,35 @@ class ListingScore(BaseModel):
     reasons: list[Reason]
     language: str
     model_version: str
-    truncated: bool = Field(description="The text was longer than the model reads; only its head and tail were scored.")
+    truncated: bool = Field(
+        description="The model window: the read text was longer than the classifier's window, which took its head "
+        "and tail. Red flags were still looked for in everything read; see `content_dropped` for text not read at all."
+    )
+    content_dropped: bool = Field(
+        default=False,
+        description="Some text was not read: a field's read text (for `html`, its visible text) was longer than the "
+        "server's limit and only its head and tail were read (`scored_ranges`).",
+    )
+    scored_ranges: list[TextRange] = Field(
+        default_factory=list, description="The spans of each field as sent that were read and scored."
+    )
+    categories: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "One score in [0, 1] per scam kind (overseas_lure, fake_cheque, money_mule, task_scam, ...): "
+            "P(scam) x P(kind | scam); `trafficking` is 1 when a decisive indicator is present. "
+            "GET /v1/model lists the kinds and how each is computed."
+        ),
+        examples=[{"overseas_lure": 0.91, "trafficking": 1.0, "fake_cheque": 0.0}],
+    )
+    category_flags: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Per scam kind: its score >= threshold (trafficking: a decisive indicator is present).",
+    )
+    decided_by: Optional[Decision] = Field(
+        default=None,
+        description="Set when a decisive trafficking rule flagged the listing although scam_probability < threshold; null when the classifier decided.",
+    )
 
 
 def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason]:
@@ -63,7 +149,7 @@ def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason
     reasons = []
     for field, matches in by_field.items():
         raw = getattr(prepared.listing, field)
-        mapped = normalize(raw)
+        mapped = read_field(raw, prepared.max_field_chars)
         if mapped.text != prepared.clean_fields[field]:  # pragma: no cover - guarded by tests
             log.warning("normalisation mismatch in field %s; spans skipped", field)
             continue
@@ -79,6 +165,8 @@ def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason
                     text=raw[start:end],
                     explanation=m.explanation,
                     rule_id=m.rule_id,
+                    scam_kind=m.scam_kind,
+                    decisive=m.decisive,
                 )
             )
     reasons.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 3), r.field, r.start))
@@ -92,7 +180,10 @@ class Scorer:
         self.bundle = bundle
         self._predict_proba = predict_proba
         self.max_chars = max_chars
+        # Longest read text per field (None: no limit); longer ones are read on head and tail (reading.py).
+        self.max_field_chars: Optional[int] = None
         self.engine = default_engine()
+        self.kind_heads = _load_kind_heads(bundle)
         fingerprint = bundle.manifest.get("redflag_ruleset")
         if fingerprint and fingerprint != self.engine.ruleset.fingerprint:
             warnings.warn(
@@ -110,7 +201,7 @@ class Scorer:
         return self.bundle.model_version
 
     def prepare(self, listings: Sequence[ListingLike]) -> list[PreparedListing]:
-        return prepare_many(listings, engine=self.engine, max_chars=self.max_chars)
+        return prepare_many(listings, engine=self.engine, max_chars=self.max_chars, max_field_chars=self.max_field_chars)
 
     def predict_proba(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> np.ndarray:
         """P(scam) for each listing, one vectorised model call."""
@@ -134,27 +225,69 @@ class Scorer:
         cut = self.threshold if threshold is None else float(threshold)
         medium = min(self.bundle.medium_threshold, cut)
         out = []
-        for p, prob in zip(prepared, probs):
+        for p, prob, categories in zip(prepared, probs, category_scores(probs, prepared, self.kind_heads)):
             language = p.listing.language or detect_language("\n".join(p.clean_fields.values()))
+            shown = round(float(prob), 6)
+            # Decided on the number the caller sees, so the two never disagree.
+            flagged = bool(shown >= cut)
+            decision = None if flagged else decisive_rule(p)
+            reasons = (raw_reasons(p) + p.extras.get("evidence", [])) if explain or decision else []
+            scored = [
+                (name, start, end)
+                for name, chars in p.read_chars.items()
+                for start, end in scored_raw_spans(getattr(p.listing, name), chars, p.max_field_chars)
+            ]
             out.append(
                 ListingScore(
                     id=p.listing.id,
-                    scam_probability=(shown := round(float(prob), 6)),
-                    # Decided on the number the caller sees, so the two never disagree.
-                    flagged=bool(shown >= cut),
+                    scam_probability=shown,
+                    flagged=flagged or decision is not None,
                     threshold=cut,
-                    risk_level=risk_level(shown, cut, medium),
+                    risk_level="high" if decision is not None else risk_level(shown, cut, medium),
                     # Red flags first; then any model evidence a predictor attached (ensemble: n-grams).
-                    reasons=(raw_reasons(p) + p.extras.get("evidence", [])) if explain else [],
+                    reasons=reasons if explain else [],
                     language=language,
                     model_version=self.model_version,
                     truncated=p.truncated,
+                    categories=categories,
+                    category_flags={
+                        k: (v >= 1.0 if k == TRAFFICKING else v >= cut) for k, v in categories.items()
+                    },
+                    decided_by=decision if decision is None else _decision_of(decision, reasons),
+                    content_dropped=p.content_dropped,
+                    scored_ranges=add_offset_units(reasons, p.listing, scored),
                 )
             )
         return out
 
 
 PROBABILITY_FLOOR = 1e-6
+
+
+def decisive_rule(prepared: PreparedListing) -> Optional[RedFlagMatch]:
+    """The first decisive trafficking indicator in a listing, if any."""
+    return next((m for m in prepared.matches if m.decisive and m.kind == "risk"), None)
+
+
+def _decision_of(match: RedFlagMatch, reasons: list) -> Decision:
+    """The decisive match with its span in the raw field (from the matching reason)."""
+    raw = next((r for r in reasons if isinstance(r, Reason) and r.rule_id == match.rule_id and r.decisive), None)
+    return Decision(
+        rule_id=match.rule_id,
+        category=match.category,
+        field=raw.field if raw else match.field,
+        start=raw.start if raw else match.start,
+        end=raw.end if raw else match.end,
+        text=raw.text if raw else match.text,
+        explanation=match.explanation,
+    )
+
+
+def _load_kind_heads(bundle: Bundle):
+    """The bundle's scam-kind heads, or None (older bundles, transformer bundles): rules decide the shares."""
+    if "kinds.json" not in bundle.manifest.get("files", {}):
+        return None
+    return load_estimator(bundle, "kinds")
 
 
 def _baseline_predictor(bundle: Bundle):

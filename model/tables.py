@@ -32,6 +32,10 @@ COLUMN_ALIASES: dict[str, str] = {
     "language": "language",
     "label": "label",
     "source": "source",
+    "kind": "kind",
+    "scam_kind": "kind",
+    "board_country": "board_country",
+    "audience_country": "audience_country",
     # EMSCAD (Employment Scam Aegean Dataset) native columns
     "job_id": "id",
     "salary_range": "salary",

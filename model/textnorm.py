@@ -1,26 +1,25 @@
 """Text normalisation that remembers where every character came from.
 
 A browser extension highlights red flags in the text exactly as it was sent,
-so every normalisation step (HTML to text, EMSCAD placeholders, Unicode NFKC,
-whitespace) records, for each output character, the span of input characters
+so every normalisation step (HTML to visible text, invisible characters out,
+EMSCAD placeholders, Unicode NFKC, look-alike letters folded, whitespace)
+records, for each output character, the span of input characters
 it came from. Spans found in the clean text map back to the caller's text
 with `NormalizedText.to_raw`.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 import numpy as np
 import regex
 
-from . import budget
-from .htmlguard import defuse as defuse_unterminated
+from .confusables import confusable_edits, fold_confusables
+from .visible_text import TextCache, read_page, segments_to_map
 
 # A step's result: the new text, and for each of its characters the
 # half-open span [starts[j], ends[j]) of the step's input it came from.
@@ -44,10 +43,10 @@ _CLUSTER_CONTINUES = regex.compile(
     r"\p{Hangul_Syllable_Type=V}\p{Hangul_Syllable_Type=T}]"
 )
 
-_BLOCK_TAGS = frozenset(
-    ["address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
-)
-_SKIP_CONTENT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+# Characters a reader never sees (soft hyphen, zero-width characters, bidi
+# marks, variation selectors...): Unicode's Default_Ignorable_Code_Point.
+# Inserted inside a word ("Tele\u200bgram") they hide it from every rule.
+_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
 
 @dataclass(frozen=True)
@@ -71,126 +70,19 @@ def _identity(n: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, starts + 1
 
 
-class _OffsetHTMLParser(HTMLParser):
-    """Collects text pieces with the raw span of the markup they came from."""
-
-    def __init__(self, raw: str) -> None:
-        super().__init__(convert_charrefs=False)
-        self._raw = raw
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", raw)]
-        self._skip_depth = 0
-        # (raw_start, raw_end, text, verbatim): verbatim pieces map 1:1 to raw
-        # characters; the others map every character to the whole raw span.
-        self.pieces: list[tuple[int, int, str, bool]] = []
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self._line_starts[line - 1] + col
-
-    def _block_break(self, raw_end: int) -> None:
-        """A block tag reads as a newline that stands for the whole tag."""
-        start = self._offset()
-        self.pieces.append((start, max(raw_end, start + 1), "\n", False))
-
-    def _tag_end(self) -> int:
-        close = self._raw.find(">", self._offset())
-        return close + 1 if close != -1 else len(self._raw)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIP_CONTENT_TAGS:
-            self._skip_depth += 1
-        elif tag in _BLOCK_TAGS:
-            # get_starttag_text() is exact even when an attribute holds a '>'.
-            self._block_break(self._offset() + len(self.get_starttag_text() or "<"))
-
-    def handle_startendtag(self, tag, attrs):
-        if tag in _BLOCK_TAGS:
-            self._block_break(self._offset() + len(self.get_starttag_text() or "<"))
-
-    def handle_endtag(self, tag):
-        if tag in _SKIP_CONTENT_TAGS:
-            self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in _BLOCK_TAGS:
-            self._block_break(self._tag_end())
-
-    def handle_data(self, data):
-        budget.check()
-        if not self._skip_depth:
-            start = self._offset()
-            verbatim = self._raw.startswith(data, start)
-            self.pieces.append((start, start + len(data) if verbatim else self._tag_end(), data, verbatim))
-
-    def _reference(self, token: str) -> None:
-        """'&amp;', '&amp', '&#39;', '&bogus': the token as written, ';' only if present."""
-        if self._skip_depth:
-            return
-        start = self._offset()
-        if self._raw.startswith(";", start + len(token)):
-            token += ";"
-        text = html.unescape(token)
-        self.pieces.append((start, start + len(token), text, text == token))
-
-    def handle_entityref(self, name):
-        self._reference(f"&{name}")
-
-    def handle_charref(self, name):
-        self._reference(f"&#{name}")
-
-    def close(self):
-        # CPython's close() drops the '&' of a trailing "&name" that has no
-        # terminator ("<p>&e" read as "e"); hand the rest over as plain text.
-        if self.rawdata.startswith("&") and "<" not in self.rawdata and not getattr(self, "cdata_elem", None):
-            self.handle_data(self.rawdata)
-            self.rawdata = ""
-        super().close()
-
-
 def looks_like_html(text: str) -> bool:
     return bool(_HTML_HINT.search(text))
 
 
 def _strip_html(text: str) -> _Step | None:
+    """The page's read text (visible text, line breaks, link targets): see visible_text.py."""
     if not looks_like_html(text):
         return None
-    # Openers that never close read as text at once, not after a rescan each (htmlguard.py).
-    defused = defuse_unterminated(text)
-    parser = _OffsetHTMLParser(defused.text)
-    parser.feed(defused.text)
-    parser.close()
-    pieces_out, starts, ends = [], [], []
-    for raw_start, raw_end, piece, verbatim in parser.pieces:
-        if not piece:
-            continue
-        piece = defused.restore(piece)
-        if verbatim:
-            s = np.arange(raw_start, raw_start + len(piece), dtype=np.int64)
-            e = s + 1
-        else:
-            s = np.full(len(piece), raw_start, dtype=np.int64)
-            e = np.full(len(piece), raw_end, dtype=np.int64)
-        pieces_out.append(piece)
-        starts.append(s)
-        ends.append(e)
-    if not pieces_out:
-        return "", np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return "".join(pieces_out), np.concatenate(starts), np.concatenate(ends)
+    page = read_page(text)
+    return page.read, page.read_starts, page.read_ends
 
 
-def _segments_to_map(segments: list[tuple[int, int, int, bool]]) -> tuple[np.ndarray, np.ndarray]:
-    """Build the character map from (out_length, src_start, src_end, copied) segments.
-
-    A copied segment maps character k to [src_start + k, src_start + k + 1);
-    a replaced one maps every character to the whole [src_start, src_end).
-    """
-    seg = np.asarray(segments, dtype=np.int64).reshape(-1, 4)
-    lengths, src_start, src_end, copied = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
-    total = int(lengths.sum())
-    out_offsets = np.cumsum(lengths) - lengths
-    within = np.arange(total, dtype=np.int64) - np.repeat(out_offsets, lengths)
-    step = within * np.repeat(copied, lengths)
-    starts = np.repeat(src_start, lengths) + step
-    ends = np.repeat(np.where(copied == 1, src_start + 1, src_end), lengths) + step
-    return starts, ends
+_segments_to_map = segments_to_map
 
 
 def _splice(text: str, edits: Iterable[tuple[int, int, str]]) -> _Step | None:
@@ -270,11 +162,41 @@ def _collapse_whitespace(text: str) -> _Step | None:
     return new[left:right], starts[left:right], ends[left:right]
 
 
+def _drop_ignorables(text: str) -> _Step | None:
+    if not _IGNORABLE.search(text):
+        return None
+    return _replace(text, _IGNORABLE, lambda m: "")
+
+
+def _fold_confusables(text: str) -> _Step | None:
+    edits = confusable_edits(text)
+    return _splice(text, edits) if edits else None
+
+
 def normalize(raw: str) -> NormalizedText:
-    """HTML to text, EMSCAD placeholders, NFKC, whitespace; offsets kept throughout."""
+    """HTML to visible text, invisible characters out, EMSCAD placeholders, NFKC, look-alike
+    letters folded, whitespace; offsets kept throughout.
+
+    HTML is normalised once and kept for a while: scoring, reasons and visible
+    offsets all ask for the same page.
+    """
+    if looks_like_html(raw):
+        return _HTML_NORMALIZED.get(raw)
+    return _normalize(raw)
+
+
+def _normalize(raw: str) -> NormalizedText:
     text = raw
     starts, ends = _identity(len(raw))
-    for step in (_strip_html, lambda t: _replace(t, _EMSCAD_PLACEHOLDER, _placeholder), _nfkc, _collapse_whitespace):
+    steps = (
+        _strip_html,
+        _drop_ignorables,
+        lambda t: _replace(t, _EMSCAD_PLACEHOLDER, _placeholder),
+        _nfkc,
+        _fold_confusables,
+        _collapse_whitespace,
+    )
+    for step in steps:
         result = step(text)
         if result is None:
             continue
@@ -286,6 +208,9 @@ def normalize(raw: str) -> NormalizedText:
     return NormalizedText(raw=raw, text=text, starts=starts, ends=ends)
 
 
+_HTML_NORMALIZED = TextCache(_normalize, max_chars=8_000_000)
+
+
 def quick_normalize(raw: str) -> str:
     """The same clean text as `normalize(raw).text`, without the offset map.
 
@@ -294,6 +219,7 @@ def quick_normalize(raw: str) -> str:
     text = raw
     if looks_like_html(text):
         return normalize(raw).text
+    text = _IGNORABLE.sub("", text)
     text = _EMSCAD_PLACEHOLDER.sub(_placeholder, text)
     if not unicodedata.is_normalized("NFKC", text):
         pieces, pos = [], 0
@@ -301,4 +227,5 @@ def quick_normalize(raw: str) -> str:
             pieces += [text[pos:start], rep]
             pos = end
         text = "".join(pieces) + text[pos:]
+    text = fold_confusables(text)
     return _WHITESPACE_TO_FIX.sub(lambda m: "\n" if "\n" in m.group() else " ", text).strip()

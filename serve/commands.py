@@ -96,6 +96,14 @@ def serve(
     ] = None,
     redis_url: Annotated[str | None, typer.Option(help="Redis URL for shared rate limits.")] = None,
     log_level: Annotated[str | None, typer.Option(help="critical, error, warning, info or debug.")] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="Origin allowed to call the API from a browser (repeatable), e.g. chrome-extension://<id> or "
+            "https://board.example; * for any.",
+        ),
+    ] = None,
 ):
     """Run the scoring API (uvicorn, N workers); settings also from LURESCAN_* and .env."""
     import uvicorn
@@ -116,6 +124,7 @@ def serve(
         database_url=database_url,
         redis_url=redis_url,
         log_level=log_level,
+        cors_origins=json.dumps(cors_origin) if cors_origin else None,
     )
     get_settings.cache_clear()
     settings = Settings()
@@ -143,7 +152,8 @@ def serve(
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     os.environ.setdefault("LURESCAN_ORT_THREADS", str(max(1, cores // settings.workers)))
     typer.echo(
-        f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}",
+        f"lurescan API on http://{settings.host}:{settings.port} with {settings.workers} worker(s), model {bundle.model_version}"
+        + (f", CORS for {', '.join(settings.cors_origins)}" if settings.cors_origins else ""),
         err=True,
     )
     try:
@@ -212,6 +222,9 @@ def keys_create(
     admin: Annotated[bool, typer.Option(help="May reload the model (/v1/admin/reload).")] = False,
     rate_per_second: Annotated[float | None, typer.Option(help="Listings per second for this key.")] = None,
     burst: Annotated[int | None, typer.Option(help="Bucket size for this key.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="This key's default decision threshold (a board with another base rate).")
+    ] = None,
 ):
     """Create a key: print it once, store only its sha256."""
     from .core.config import ApiKeyEntry, KeysFile, read_keys_file
@@ -221,7 +234,7 @@ def keys_create(
     if any(k.name == name for k in existing):
         raise ValueError(f"{file}: a key named {name!r} exists already")
     key = generate_key()
-    entry = ApiKeyEntry(name=name, sha256=hash_key(key), admin=admin, rate_per_second=rate_per_second, burst=burst)
+    entry = ApiKeyEntry(name=name, sha256=hash_key(key), admin=admin, rate_per_second=rate_per_second, burst=burst, threshold=threshold)
     content = KeysFile(keys=[*existing, entry]).model_dump(mode="json", exclude_none=True)
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)

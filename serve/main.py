@@ -17,21 +17,22 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from lurescan.model.bundle import BundleError
 
 from lurescan import __version__
 
 from .api.deps import API_KEY_HEADER
-from .api.routes import feedback, health, metrics, model, score, ui
+from .api.routes import docs, feedback, health, metrics, model, score, ui
 from .app_state import AppState
 from .batching import CoalescingScorer
 from .core.batch_precheck import BatchPrecheckMiddleware
 from .core.body_limit import BodyLimitMiddleware
 from .core.config import Settings, get_settings
+from .core.cors import CorsMiddleware
 from .core.errors import install_error_handlers
 from .core.keyreload import KeysReloader
+from .core.media_type import JsonBodyMiddleware
 from .core.metrics import HttpMetricsMiddleware, mark_worker_dead
 from .core.ratelimit import build_rate_limiter
 from .core.recycle import ConnectionRecycleMiddleware
@@ -56,8 +57,11 @@ def _description(settings: Settings) -> str:
         f"| listings per batch | {settings.max_batch_items} |\n"
         f"| body of /v1/score, /v1/feedback | {settings.max_body_bytes:,} bytes |\n"
         f"| body of /v1/score/batch | {settings.max_batch_body_bytes:,} bytes |\n"
-        f"| characters per text field (longer: cut, `truncated: true`) | {settings.max_field_chars:,} |\n"
+        f"| characters read per text field: for `html` its visible text (longer: head and tail read, "
+        f"`content_dropped: true`) | {settings.max_field_chars:,} |\n"
         f"| rate per key | {settings.rate_limit_per_second:g} listings/s, burst {settings.rate_limit_burst} |\n\n"
+        "**Browsers:** CORS is off until origins are allowed: `lurescan serve --cors-origin ORIGIN` (repeatable) or "
+        "`LURESCAN_CORS_ORIGINS`. Bodies must be sent as `application/json` (else 415).\n\n"
         '**Errors** are JSON `{"error": {"type", "message", "details"?}}` with a stable `type` '
         "(`invalid_json`, `validation_error`, `empty_listing`, `missing_api_key`, `invalid_api_key`, "
         "`payload_too_large`, `too_many_items`, `rate_limited` with `Retry-After`, ...)."
@@ -104,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "and set LURESCAN_API_KEYS_FILE=keys.json (open mode is only for servers bound to loopback)"
         )
 
-    holder = ModelHolder(settings.bundle_path)
+    holder = ModelHolder(settings.bundle_path, settings.max_field_chars)
     state = AppState(
         settings=settings,
         keys=KeyStore(api_keys, open_mode, settings.rate_limit_per_second, settings.rate_limit_burst),
@@ -168,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=_description(settings),
         lifespan=lifespan,
+        docs_url=None,  # served offline below (api/routes/docs.py)
+        redoc_url=None,
         openapi_tags=[
             {"name": "scoring", "description": "Score listings for the scam-compound recruitment pattern."},
             {"name": "feedback", "description": "Moderators' verdicts, kept for retraining."},
@@ -185,16 +191,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC_DIR), name="static")
+    app.include_router(docs.router(app.title))
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")
 
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=[API_KEY_HEADER, "Content-Type"],
-            expose_headers=["Retry-After"],
-            max_age=600,
-        )
+    app.add_middleware(JsonBodyMiddleware)
     # Inside the body limit: counts a batch's items on the raw body before FastAPI parses it.
     app.add_middleware(BatchPrecheckMiddleware, path="/v1/score/batch", max_items=settings.max_batch_items)
     app.add_middleware(
@@ -208,5 +208,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ConnectionRecycleMiddleware,
             max_requests=settings.recycle_connections_after,
             max_seconds=settings.recycle_connections_seconds,
+        )
+    if settings.cors_origins:
+        # Outermost, so every answer (413 from the body limit, 415, 500) carries the CORS headers.
+        app.add_middleware(
+            CorsMiddleware,
+            origins=settings.cors_origins,
+            allow_headers=[API_KEY_HEADER, "Content-Type"],
+            expose_headers=["Retry-After"],
         )
     return app

@@ -40,8 +40,9 @@ class ReloadResult:
 
 
 class ModelHolder:
-    def __init__(self, bundle_path: Path | None):
+    def __init__(self, bundle_path: Path | None, max_field_chars: int | None = None):
         self.bundle_path = Path(bundle_path) if bundle_path else default_bundle_path()
+        self.max_field_chars = max_field_chars  # the longest read text per field (settings.max_field_chars)
         self.scorer: Scorer | None = None
         self._stamp: tuple | None = None
         self._lock = threading.Lock()  # one load at a time; scoring never waits on it
@@ -64,6 +65,7 @@ class ModelHolder:
             stamp = self._disk_stamp()
             try:
                 scorer = load_scorer(self.bundle_path)
+                scorer.max_field_chars = self.max_field_chars
                 scorer.score([WARMUP_LISTING])
             except BundleError:
                 MODEL_RELOADS.labels("failed").inc()

@@ -37,18 +37,26 @@ def test_version():
 
 def test_train_evaluate_score_end_to_end(tmp_path, corpus_files, listings_frame):
     out = tmp_path / "bundle"
-    result = run("train", *sum((["--data", f] for f in corpus_files[:6]), []), "--out", out, "--no-progress", "--model-version", "cli-test")
+    result = run("train", *sum((["--data", f] for f in corpus_files[:6]), []), "--out", out, "--no-progress", "--model-version", "cli-test", "--heldout-folds", 2, "--train-seed", 3)
     assert result.exit_code == 0, result.output
     assert (out / "manifest.json").exists() and (tmp_path / "bundle.run" / "split.csv").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seeds"] == {"split_seed": 13, "train_seed": 3}
+    # corpus only: no legitimate board to leave out, so the validation rule, and it says why
+    assert manifest["threshold"]["rule"] == "target_precision" and manifest["threshold"]["fallback_reason"]
+    assert manifest["heldout"]["written"]["recall"]["ci95"] and (tmp_path / "bundle.run" / "heldout_margins.csv.gz").exists()
+    assert set(manifest["metrics"]["test"]) == {"written"}
 
     eval_dir = tmp_path / "eval"
     mixed = next(f for f in corpus_files if f.name == "zh.jsonl")  # scams and honest ads, unseen in training
     result = run("evaluate", "--model", out, "--data", mixed, "--out", eval_dir)
     assert result.exit_code == 0, result.output
     report = json.loads((eval_dir / "metrics.json").read_text())
-    for key in ("pr_auc", "roc_auc", "precision", "recall", "f1", "recall_at_1pct_fpr", "brier", "ece", "confusion_matrix"):
-        assert key in report["overall"]
-    assert report["by_language"] and report["by_source"]
+    assert set(report) >= {"written"} and "real" not in report and "overall" not in report  # never pooled
+    written = report["written"]
+    for key in ("pr_auc", "roc_auc", "precision", "recall", "f1", "recall_at_1pct_fpr", "brier", "ece", "confusion_matrix", "ci95", "few"):
+        assert key in written["overall"]
+    assert written["overall"]["ci95"]["recall"] and written["by_language"] and written["by_board"] == {"written": written["by_board"]["written"]}
     assert (eval_dir / "pr_curve.png").stat().st_size > 1000 and (eval_dir / "calibration.png").exists()
 
     for suffix in ("csv", "jsonl", "parquet"):

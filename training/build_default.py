@@ -1,40 +1,41 @@
-"""Rebuild the bundled default model: `make default-model`.
+"""Rebuild the bundled default model: `make default-model` (add INSTALL=1 to replace model/default_bundle).
 
-    python -m lurescan.training.build_default --shared-data ../shared/data --out model/default_bundle
+    python -m lurescan.training.build_default --shared-data ../shared/data --out runs/default-model [--install]
 
-Trains the baseline on the project's own corpus (`data/corpus/*.jsonl`) plus
-the legitimate ads of the shared data (Glassdoor, Google careers, Wanted,
-TopCV), with the standard grouped split, and writes the bundle that
-`lurescan score` and `lurescan serve` use when no `--model` is given. Hash
-sizes are smaller than the training default so the bundle stays a few MB.
-
-EMSCAD (its scams and its legitimate ads) is left out on purpose. Its
-scams are the only scams of the public data, all from one platform and era
-(US, 2012-14) and mostly not overseas lures; with them, the model learned
-"long US corporate English = scam": leave-one-source-out, it flagged 57% of
-unseen Glassdoor ads and 23% of unseen Google ads, against 0% and 0% without
-them, while the corpus results did not change (benchmarks/bench_baseline.py,
-README). Researchers who want them pass the file to `lurescan train` as usual.
+Trains the baseline on all the real data of ../shared/data, EMSCAD's real
+scams included, plus the project's own written corpus (`data/corpus`), with the
+standard grouped split. Source style is controlled by design rather than by
+leaving the real scams out: the n-grams read a source-neutral view of each ad
+(model/textview.py), n-grams only one board uses get no weight
+(`min_source_support`), every board counts equally within a label (capped
+weights), and the threshold is chosen so that every legitimate board, left out
+of training in turn, keeps at most 1% false positives (`threshold_rule
+unseen_boards`). `--print-command` prints the equivalent `lurescan train`
+command line. Hash sizes are smaller than the training default so the bundle
+stays a few MB.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
 from .train import BaselineArgs, DataArgs, TrainArgs, main
 
 REPO = Path(__file__).resolve().parents[1]
+VERSION = "lurescan-default-20261203"
 
 DESCRIPTION = (
-    "lurescan's bundled default model: word 1-2-gram and character 2-5-gram TF-IDF (hashed) and red-flag features in "
-    "eleven languages, class-weighted and source-balanced logistic regression with "
-    "cross-fitted sigmoid calibration. Trained on the project's own multilingual corpus of overseas-lure scams and "
-    "legitimate ads (data/corpus) plus legitimate public job ads (Glassdoor, Google careers, Wanted, TopCV). EMSCAD's "
-    "2012-14 scams are deliberately not used: they taught the model the style of one source rather than fraud "
-    "(leave-one-source-out false-positive rate on unseen Glassdoor ads 57% with them, 0% without)."
+    "lurescan's bundled default model: word 1-2-gram and character 2-5-gram TF-IDF (hashed) over a source-neutral view "
+    "of each ad, red-flag features in eleven languages for every documented kind of job scam, board-balanced logistic "
+    "regression with cross-fitted sigmoid calibration, and scam-kind heads for the per-category scores. Trained on "
+    "EMSCAD's real scams and legitimate ads, legitimate ads from boards in the US, Korea, Vietnam, Cambodia, Indonesia "
+    "and China, and the project's written multilingual corpus; the threshold keeps every legitimate board, left out of "
+    "training in turn, at or under 1% false positives."
 )
 
 
@@ -45,6 +46,7 @@ def training_files(shared_data: Path, corpus: Path) -> list[str]:
     if not shared_data.exists():
         raise SystemExit(f"error: shared data not found at {shared_data} (pass --shared-data)")
     files += sorted(str(p) for p in shared_data.glob("*/*_text_label.csv"))
+    files += sorted(str(p) for p in shared_data.glob("emscad*.csv*"))
     return files
 
 
@@ -52,24 +54,60 @@ def run() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared-data", type=Path, default=Path(os.environ.get("LURESCAN_SHARED_DATA", REPO.parent / "shared" / "data")))
     parser.add_argument("--corpus", type=Path, default=REPO / "data" / "corpus")
-    parser.add_argument("--out", type=Path, default=REPO / "model" / "default_bundle")
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "default-model", help="where the bundle is written")
+    parser.add_argument("--install", action="store_true", help="then replace model/default_bundle with it")
+    parser.add_argument("--print-command", action="store_true", help="print the equivalent `lurescan train` command and exit")
     parser.add_argument("--version", default=None, help="model version (default: lurescan-default-<date>)")
     args = parser.parse_args()
-    from datetime import date
-
     os.chdir(REPO)
-    main(
-        TrainArgs(
-            out=str(args.out),
-            # Paths as seen from the repository root are what the model card records.
-            data=DataArgs(data=[os.path.relpath(f, REPO) for f in training_files(args.shared_data.resolve(), args.corpus.resolve())]),
-            model=BaselineArgs(n_char_features=2**18, n_word_features=2**17),
-            model_version=args.version or f"lurescan-default-{date.today():%Y%m%d}",
-            description=DESCRIPTION,
-            progress=False,
-        )
-    )
+    train_args = default_model_args(args.shared_data, args.corpus, args.out, args.version or VERSION)
+    if args.print_command:
+        print(train_command(train_args))
+        return 0
+    main(train_args)
+    if args.install:
+        install(Path(train_args.out), REPO / "model" / "default_bundle")
     return 0
+
+
+def default_model_args(shared_data: Path, corpus: Path, out: Path, version: str = None) -> TrainArgs:
+    """The exact training arguments of the shipped bundle."""
+    return TrainArgs(
+        out=os.path.relpath(out, REPO) if Path(out).is_absolute() else str(out),
+        # Paths as seen from the repository root are what the model card records.
+        data=DataArgs(data=[os.path.relpath(f, REPO) for f in training_files(Path(shared_data).resolve(), Path(corpus).resolve())]),
+        model=BaselineArgs(n_char_features=2**18, n_word_features=2**17),
+        model_version=version or VERSION,
+        description=DESCRIPTION,
+        progress=False,
+    )
+
+
+def train_command(args: TrainArgs) -> str:
+    """`lurescan train ...` with the flags that reproduce these arguments."""
+    m = args.model
+    parts = ["lurescan train"] + [f"--data {f}" for f in args.data.data]
+    parts += [f"--out {args.out}", f"--model-version {args.model_version}", f"--split-seed {args.data.split_seed}"]
+    parts += [f"--n-char-features {m.n_char_features}", f"--n-word-features {m.n_word_features}", f"--text-view {m.text_view}"]
+    parts += [f"--description {shlex.quote(args.description)}"]
+    return " \\\n  ".join(parts)
+
+
+def install(bundle: Path, target: Path) -> None:
+    """Replace the packaged bundle with a verified one (atomically: a crash leaves the old one)."""
+    from lurescan.model.bundle import read_bundle
+
+    read_bundle(bundle)
+    staging = target.with_name(target.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(bundle, staging)
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"installed {bundle} as {target}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@ from lurescan.model.listing import EMSCAD_FLAGS, TEXT_FIELDS, JobListing
 from lurescan.model.tables import TableError, as_bool, read_table, require_text_columns
 from lurescan.model.textnorm import quick_normalize
 
-FRAME_COLUMNS = ["id", "source", "lang", "label", *TEXT_FIELDS, "telecommuting", "has_company_logo", "has_questions", "file"]
+# `kind`: the scam kind an ad is (or, for an honest look-alike, imitates); the project's corpus labels every ad.
+FRAME_COLUMNS = [
+    "id", "source", "lang", "label", "kind", *TEXT_FIELDS, "telecommuting", "has_company_logo", "has_questions",
+    "board_country", "audience_country", "file",
+]
 
 
 class DataError(ValueError):
@@ -86,6 +90,9 @@ def canonical_frame(frame: pd.DataFrame, where: str, default_source: str, requir
         if flag in out:
             out[flag] = out[flag].map(as_bool)
     out["source"] = out["source"].astype(str) if "source" in out else default_source
+    for col in ("kind", "board_country", "audience_country"):
+        if col in out:
+            out[col] = out[col].map(lambda v: str(v).strip() if isinstance(v, str) and v.strip() else None)
     if "id" not in out:
         out["id"] = [f"{default_source}:{i}" for i in range(len(out))]
     out["id"] = out["id"].astype(str)
@@ -192,7 +199,7 @@ def check_trainable(data: pd.DataFrame, where: str = "training data") -> None:
 
 def frame_to_listings(frame: pd.DataFrame) -> list[JobListing]:
     """Canonical frame rows -> JobListing (label, source and file stay in the frame)."""
-    columns = [c for c in FRAME_COLUMNS if c not in ("source", "label", "file")]
+    columns = [c for c in FRAME_COLUMNS if c not in ("source", "label", "kind", "file")]
     out = []
     for record in frame[columns].to_dict("records"):
         record = {k: v for k, v in record.items() if v is not None and not (isinstance(v, float) and v != v)}

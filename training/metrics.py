@@ -5,6 +5,10 @@ scores rank; precision/recall/F1 at the stored threshold say what a board
 gets from the decision; Brier score and expected calibration error say
 whether a "0.8" means 80%. Slices (language, source) report what they can:
 a slice with only legitimate ads has a false-positive rate, not a PR-AUC.
+
+Every rate (precision, recall, false-positive rate) comes with a bootstrap 95%
+interval under `ci95`, and a slice of fewer than `FEW_ADS` ads says `few:
+true`: "0 false positives" on 12 ads is not the same claim as on 3,000.
 """
 
 from __future__ import annotations
@@ -14,6 +18,48 @@ from typing import Optional, Sequence
 
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, confusion_matrix, roc_auc_score, roc_curve
+
+FEW_ADS = 30  # slices smaller than this are marked `few: true`
+N_BOOT = 1000
+
+
+def bootstrap_interval(values, n_boot: int = N_BOOT, seed: int = 0, level: float = 0.95) -> Optional[list]:
+    """Percentile bootstrap interval of the mean of 0/1 `values` (a rate over its denominator).
+
+    Resampling n rows with replacement from k successes draws Binomial(n, k/n)
+    successes, so the bootstrap is drawn exactly that way (no n_boot x n index
+    matrix). When every value is the same (0 false positives, or all scams
+    caught) the bootstrap has zero width, which overstates certainty; there the
+    exact Clopper-Pearson bound is given instead ([0, 1-(alpha/2)^(1/n)] for
+    no successes). None for an empty denominator.
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    n = len(values)
+    if n == 0:
+        return None
+    if not np.isin(values, (0.0, 1.0)).all():
+        raise ValueError("bootstrap_interval takes 0/1 values (one per row of the rate's denominator)")
+    k = int(values.sum())
+    alpha = 1.0 - level
+    if k == 0:
+        return [0.0, round(1.0 - (alpha / 2) ** (1.0 / n), 4)]
+    if k == n:
+        return [round((alpha / 2) ** (1.0 / n), 4), 1.0]
+    rng = np.random.default_rng(seed)
+    rates = rng.binomial(n, k / n, size=n_boot) / n
+    lo, hi = np.quantile(rates, [alpha / 2, 1 - alpha / 2])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
+def rate_intervals(y_true, pred, n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """ci95 of precision (over flagged ads), recall (over scams) and FPR (over legitimate ads)."""
+    y_true = np.asarray(y_true).astype(int)
+    pred = np.asarray(pred).astype(int)
+    return {
+        "precision": bootstrap_interval(y_true[pred == 1], n_boot, seed),
+        "recall": bootstrap_interval(pred[y_true == 1], n_boot, seed),
+        "false_positive_rate": bootstrap_interval(pred[y_true == 0], n_boot, seed),
+    }
 
 
 def expected_calibration_error(y_true, prob, n_bins: int = 10) -> float:
@@ -42,7 +88,7 @@ def _r(x: Optional[float]) -> Optional[float]:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
 
 
-def binary_metrics(y_true, prob, threshold: float) -> dict:
+def binary_metrics(y_true, prob, threshold: float, n_boot: int = N_BOOT, seed: int = 0) -> dict:
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
     pred = (prob >= threshold).astype(int)
@@ -66,20 +112,50 @@ def binary_metrics(y_true, prob, threshold: float) -> dict:
         "brier": _r(brier_score_loss(y_true, prob, pos_label=1)) if len(y_true) else None,
         "ece": _r(expected_calibration_error(y_true, prob)) if len(y_true) else None,
         "confusion_matrix": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
+        "ci95": rate_intervals(y_true, pred, n_boot, seed),
+        "few": bool(len(y_true) < FEW_ADS),
     }
 
 
-def sliced_metrics(y_true, prob, threshold: float, slices: dict[str, Sequence]) -> dict:
-    """Pooled metrics plus the same per value of each slice column (language, source)."""
+def sliced_metrics(y_true, prob, threshold: float, slices: dict[str, Sequence], n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """Metrics over all rows given plus the same per value of each slice column (language, board)."""
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
-    out = {"overall": binary_metrics(y_true, prob, threshold)}
+    out = {"overall": binary_metrics(y_true, prob, threshold, n_boot, seed)}
     for name, values in slices.items():
         values = np.asarray([str(v) for v in values])
         out[f"by_{name}"] = {
-            v: binary_metrics(y_true[values == v], prob[values == v], threshold) for v in sorted(set(values.tolist()))
+            v: binary_metrics(y_true[values == v], prob[values == v], threshold, n_boot, seed) for v in sorted(set(values.tolist()))
         }
     return out
+
+
+def origin_metrics(y_true, prob, threshold: float, origins: Sequence, slices: dict[str, Sequence], n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """`sliced_metrics` separately per origin ('real', 'written'), never pooled.
+
+    Written ads are the project's own; a headline that pools them with real
+    ads reports how well the model knows the project's writing. An origin
+    with no rows is left out.
+    """
+    y_true = np.asarray(y_true).astype(int)
+    prob = np.asarray(prob, dtype=float)
+    origins = np.asarray([str(o) for o in origins])
+    out = {}
+    for origin in ("real", "written", *sorted(set(origins.tolist()) - {"real", "written"})):
+        mask = origins == origin
+        if mask.any():
+            out[origin] = sliced_metrics(
+                y_true[mask], prob[mask], threshold, {k: np.asarray(list(v), dtype=object)[mask] for k, v in slices.items()}, n_boot, seed
+            )
+    return out
+
+
+def _cell(m: dict, column: str) -> str:
+    value = m.get(column)
+    if value is None:
+        return "-"
+    ci = (m.get("ci95") or {}).get(column)
+    return f"{value} [{ci[0]}, {ci[1]}]" if ci else str(value)
 
 
 def format_table(rows: dict[str, dict], columns=("n", "scams", "pr_auc", "recall_at_1pct_fpr", "precision", "recall", "f1", "false_positive_rate", "brier", "ece")) -> str:
@@ -87,7 +163,7 @@ def format_table(rows: dict[str, dict], columns=("n", "scams", "pr_auc", "recall
     header = ["slice", *columns]
     lines = [header]
     for name, m in rows.items():
-        lines.append([name, *("-" if m.get(c) is None else str(m.get(c)) for c in columns)])
+        lines.append([name + (" (few)" if m.get("few") else ""), *(_cell(m, c) for c in columns)])
     widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
     text = []
     for k, r in enumerate(lines):

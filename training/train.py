@@ -2,9 +2,14 @@
 
     lurescan train --data FILE... --out DIR
 
-Load -> deduplicate -> grouped split -> fit on train -> choose the threshold
-on validation -> evaluate on test -> write bundle (weights, manifest, model
-card) and run files (metrics.json, split.csv) into the bundle's run folder.
+Load -> deduplicate -> grouped split -> fit on train (every board weighted
+equally) -> held-out evaluation on train+validation (each legitimate board
+left out, real scams of unseen companies, written-corpus folds) -> threshold:
+the lowest at which every left-out legitimate board keeps FPR <= 1% (or, with
+no board to leave out, the validation target-precision rule) -> evaluate on
+test, real and written ads apart -> format-swap check -> write bundle
+(weights, manifest, model card) and run files (metrics.json, split.csv,
+heldout.json, heldout_margins.csv.gz) into the bundle's run folder.
 """
 
 from __future__ import annotations
@@ -29,13 +34,19 @@ from lurescan.model.baseline import BaselineClassifier
 from lurescan.model.bundle import estimator_files, write_bundle
 from lurescan.model.card import render_card
 from lurescan.model.features import ListingVectorizer, prepare_many
+from lurescan.model.kinds import ScamKindHeads
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.threshold import choose_threshold
 
+from .boards import add_board_columns, board_balanced_weights, source_family  # noqa: F401  (source_family: old import path)
 from .data import check_trainable, frame_to_listings, load_training_data
 from .dedup import deduplicate
-from .metrics import format_table, sliced_metrics
+from .format_swap import format_swap_report
+from .heldout import LEGIT_BOARD, margin_to_probability, run_held_out, summarize_held_out, unseen_board_threshold
+from .metrics import format_table, origin_metrics, sliced_metrics
 from .split import grouped_split
+
+THRESHOLD_RULES = ("unseen_boards", "target_precision")
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +75,19 @@ class BaselineArgs:
     n_char_features: int = 2**19
     n_word_features: int = 2**18
     max_chars: int = 6000
-    target_precision: float = 0.9
-    balance_sources: bool = True
-    seed: int = 0
+    target_precision: float = 0.9  # the "target_precision" rule, and the fallback of "unseen_boards"
+    balance_sources: bool = True  # every board counts equally per label (boards.board_balanced_weights)
+    max_weight_ratio: float = 5.0  # no row weighs more than this x its label's mean weight
+    # "neutral": the n-grams read a view with each board's layout and style folded away (model/textview.py).
+    text_view: str = "neutral"
+    # n-grams used by fewer boards than this get no weight; None: min(3, half the training boards).
+    min_source_support: Optional[int] = None
+    threshold_rule: str = "unseen_boards"  # or "target_precision" (on validation)
+    max_unseen_fpr: float = 0.01  # FPR bound on every left-out legitimate board
+    heldout: bool = True  # run the held-out evaluation (one fit per left-out set; off for quick runs)
+    heldout_folds: int = 5  # folds over unseen scam companies and over the written corpus
+    heldout_jobs: int = 2  # parallel held-out fits; each holds its own feature matrix
+    train_seed: int = 0  # model fitting (calibration folds, held-out folds); the split has DataArgs.split_seed
 
 
 @dataclass
@@ -111,40 +132,34 @@ def prepare_splits(args: DataArgs, progress: bool = True):
     return data, files, dedup, split, train, val, test
 
 
-def source_family(source: str) -> str:
-    """'wanted.co.kr:jobgroup_511' -> 'wanted.co.kr': job groups of one board are one source."""
-    return str(source).split(":")[0]
+def source_balanced_weights(frame: pd.DataFrame, max_ratio: float = 5.0) -> np.ndarray:
+    """Kept for old callers: equal weight per *board* (see boards.board_balanced_weights)."""
+    return board_balanced_weights(add_board_columns(frame), max_ratio)
 
 
-def source_balanced_weights(frame: pd.DataFrame) -> np.ndarray:
-    """Weights under which every source family counts equally within each label.
-
-    Public data is dominated by a few large scrapes (and all its scams come
-    from one platform); equal weight per source makes the small, hard sources
-    (the project's own corpus) count as much as a large easy one, so the model
-    learns what separates scams from legitimate ads rather than which scrape
-    an ad came from. Weights average 1 within each label.
-    """
-    families = frame["source"].map(source_family)
-    counts = pd.crosstab(families, frame["label"])
-    weights = np.empty(len(frame))
-    for i, (family, label) in enumerate(zip(families, frame["label"])):
-        n_label = int(counts[label].sum())
-        n_families = int((counts[label] > 0).sum())
-        weights[i] = n_label / (n_families * counts.at[family, label])
-    return weights
+def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHeads]:
+    """P(kind | scam) on the training scams whose kind is known; None when fewer than two kinds have enough ads."""
+    scams = [(p, k) for p, k, label in zip(prepared, train["kind"], train["label"]) if label == 1]
+    try:
+        return ScamKindHeads().fit([p for p, _ in scams], [k for _, k in scams])
+    except ValueError as exc:
+        log.info("no scam-kind heads: %s", exc)
+        return None
 
 
 def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> dict:
     return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
 
 
-def main(args: TrainArgs) -> dict:
-    started = time.time()
-    data, files, dedup, split, train, val, test = prepare_splits(args.data, args.progress)
-    log.info("rows: train %d, validation %d, test %d", len(train), len(val), len(test))
+def evaluate_origins(frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0) -> dict:
+    """Metrics of one split with real and written ads apart, per language and per board."""
+    frame = add_board_columns(frame)
+    return origin_metrics(
+        frame["label"].to_numpy(), probs, threshold, frame["origin"].tolist(), {"language": frame["lang"].tolist(), "board": frame["board"].tolist()}, seed=seed
+    )
 
-    m = args.model
+
+def make_classifier(m: BaselineArgs) -> BaselineClassifier:
     vectorizer = ListingVectorizer(
         char_ngram_range=(2, m.char_ngram_max),
         n_char_features=m.n_char_features,
@@ -152,29 +167,106 @@ def main(args: TrainArgs) -> dict:
         max_chars=m.max_chars,
         use_redflags=m.use_redflags,
         use_metadata=m.use_metadata,
+        text_view=m.text_view,
+        min_source_support=m.min_source_support,
     )
+    return BaselineClassifier(vectorizer=vectorizer, C=m.C, random_state=m.train_seed)
+
+
+def held_out_evaluation(template: BaselineClassifier, frame: pd.DataFrame, prepared: list, m: BaselineArgs) -> pd.DataFrame:
+    """Out-of-set margins and probabilities for every held-out row (heldout.run_held_out)."""
+    from .heldout import held_out_sets
+
+    weights = (lambda f: board_balanced_weights(f, m.max_weight_ratio)) if m.balance_sources else None
+    sets = list(held_out_sets(frame, n_folds=m.heldout_folds, seed=m.train_seed))
+    log.info("held-out: %d fits (%s)", len(sets), ", ".join(s.name for s in sets))
+    return run_held_out(template, prepared, frame, sets, weights=weights, n_jobs=m.heldout_jobs)
+
+
+def choose_final_threshold(classifier: BaselineClassifier, val: pd.DataFrame, val_probs: np.ndarray, scored: Optional[pd.DataFrame], m: BaselineArgs) -> tuple[dict, Optional[dict]]:
+    """The manifest's threshold record, and the held-out choice (None under the target-precision rule).
+
+    "unseen_boards": the lowest margin at which every left-out legitimate
+    board keeps FPR <= max_unseen_fpr, mapped to this model's probability
+    scale. It falls back to "target_precision" on validation when there is no
+    held-out run or no legitimate board to leave out (e.g. corpus-only data),
+    and the record says why.
+    """
+    if m.threshold_rule not in THRESHOLD_RULES:
+        raise ValueError(f"threshold_rule must be one of {', '.join(THRESHOLD_RULES)} (got {m.threshold_rule!r})")
+    y_val = val["label"].to_numpy()
+    old = choose_threshold(y_val, val_probs, target_precision=m.target_precision, sample_weight=board_balanced_weights(add_board_columns(val), m.max_weight_ratio) if m.balance_sources else None)
+    if m.threshold_rule == "target_precision":
+        return old.as_dict(), None
+    boards = scored[(scored["kind"] == LEGIT_BOARD) & (scored["label"] == 0)] if scored is not None else None
+    if boards is None or boards.empty:
+        reason = "no held-out run (heldout=False)" if scored is None else "no legitimate board to leave out"
+        log.warning("threshold: %s; using the validation target-precision rule", reason)
+        return {**old.as_dict(), "requested_rule": "unseen_boards", "fallback_reason": reason}, None
+    unseen = unseen_board_threshold(boards["margin"], boards["label"], boards["board"], max_fpr=m.max_unseen_fpr)
+    threshold = margin_to_probability(classifier, unseen.margin)
+    pred = val_probs >= threshold
+    tp = int((pred & (y_val == 1)).sum())
+    record = {
+        **old.as_dict(),
+        "threshold": threshold,
+        "rule": "unseen_boards",
+        "margin": unseen.margin,
+        "max_unseen_fpr": m.max_unseen_fpr,
+        "set_by_board": unseen.set_by,
+        "validation_precision": tp / max(int(pred.sum()), 1),
+        "validation_recall": tp / max(int((y_val == 1).sum()), 1),
+        "medium_risk_threshold": min(old.medium_risk_threshold, threshold),
+        "target_precision_threshold": old.threshold,
+        "weighted": False,
+    }
+    return record, unseen.as_dict()
+
+
+def main(args: TrainArgs) -> dict:
+    started = time.time()
+    data, files, dedup, split, train, val, test = prepare_splits(args.data, args.progress)
+    data, train, val, test = (add_board_columns(f) for f in (data, train, val, test))
+    log.info("rows: train %d, validation %d, test %d", len(train), len(val), len(test))
+
+    m = args.model
     engine = default_engine()
     train_prepared = prepare_many(frame_to_listings(train), engine, m.max_chars)
-    classifier = BaselineClassifier(vectorizer=vectorizer, C=m.C, random_state=m.seed)
-    weights = source_balanced_weights(train) if m.balance_sources else None
-    classifier.fit(train_prepared, train["label"].to_numpy(), groups=train["group"].to_numpy(), sample_weight=weights)
-
     val_prepared = prepare_many(frame_to_listings(val), engine, m.max_chars)
+    classifier = make_classifier(m)
+    weights = board_balanced_weights(train, m.max_weight_ratio) if m.balance_sources else None
+    classifier.fit(train_prepared, train["label"].to_numpy(), groups=train["group"].to_numpy(), sample_weight=weights, sources=train["board"].to_numpy())
     val_probs = classifier.predict_proba(val_prepared)[:, 1]
-    choice = choose_threshold(
-        val["label"].to_numpy(),
-        val_probs,
-        target_precision=m.target_precision,
-        sample_weight=source_balanced_weights(val) if m.balance_sources else None,
-    )
+
+    # Held-out fits see train+validation only, so the test split stays unseen by the threshold too.
+    heldout_frame = pd.concat([train, val], ignore_index=True)
+    scored = held_out_evaluation(make_classifier(m), heldout_frame, train_prepared + val_prepared, m) if m.heldout else None
+    threshold, unseen = choose_final_threshold(classifier, val, val_probs, scored, m)
+    cut = threshold["threshold"]
+    heads = fit_kind_heads(train, train_prepared)
+
     # scikit-learn's own wrapper stores the threshold; FrozenEstimator keeps fit() from refitting.
-    model = FixedThresholdClassifier(FrozenEstimator(classifier), threshold=choice.threshold, response_method="predict_proba")
+    model = FixedThresholdClassifier(FrozenEstimator(classifier), threshold=cut, response_method="predict_proba")
     model.fit(val_prepared, val["label"].to_numpy())
 
-    metrics = {"validation": evaluate_split(val, val_probs, choice.threshold)}
+    metrics = {"validation": evaluate_origins(val, val_probs, cut, m.train_seed)}
     if len(test):
         test_probs = classifier.predict_proba(prepare_many(frame_to_listings(test), engine, m.max_chars))[:, 1]
-        metrics["test"] = evaluate_split(test, test_probs, choice.threshold)
+        metrics["test"] = evaluate_origins(test, test_probs, cut, m.train_seed)
+    swap_frame = test if (test["board"] == "emscad").any() else val
+    if (swap_frame["board"] == "emscad").any():
+        metrics["format_swap"] = format_swap_report(classifier, swap_frame, cut, seed=m.train_seed)
+    heldout = None
+    if scored is not None:
+        margin = unseen["margin"] if unseen else _margin_at(classifier, cut)
+        heldout = {
+            "protocol": "train+validation rows; each real legitimate board left out whole; real scam boards in folds grouped by company; written corpus in folds grouped by group",
+            "fits": int(scored["set"].nunique()),
+            "rows_scored": int(len(scored)),
+            "threshold_margin": margin,
+            "threshold_choice": unseen,
+            **summarize_held_out(scored, margin, seed=m.train_seed),
+        }
 
     created = datetime.now(timezone.utc)
     version = args.model_version or f"baseline-{created:%Y%m%d-%H%M%S}"
@@ -186,25 +278,57 @@ def main(args: TrainArgs) -> dict:
         "description": args.description
         or "Word 1-2-gram and character 2-5-gram TF-IDF (hashed), red-flag and metadata features, class-weighted "
         "logistic regression with cross-fitted sigmoid calibration.",
-        "threshold": choice.as_dict(),
+        "threshold": threshold,
         "metrics": metrics,
+        "heldout": heldout,
         "training_data": [f.as_dict() for f in files],
         "languages": sorted(data["lang"].dropna().unique().tolist()),
         "dedup": dedup.as_dict(),
         "split": split.as_dict(),
-        "params": {**asdict(m), "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
+        "seeds": {"split_seed": args.data.split_seed, "train_seed": m.train_seed},
+        "params": {**asdict(m), "split_seed": args.data.split_seed, "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
         "redflag_ruleset": engine.ruleset.fingerprint,
+        "scam_kind_heads": heads.n_train_ if heads is not None else None,
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
     }
-    out = write_bundle(args.out, manifest, estimator_files(model, "model"), render_card(manifest))
+    files = estimator_files(model, "model") | (estimator_files(heads, "kinds") if heads is not None else {})
+    out = write_bundle(args.out, manifest, files, render_card(manifest))
     run_dir = Path(str(out) + ".run")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    data[["id", "source", "lang", "label", "group", "split"]].to_csv(run_dir / "split.csv", index=False)
-    print(format_table({"validation": metrics["validation"]["overall"], **({"test": metrics["test"]["overall"]} if "test" in metrics else {})}))
-    if "test" in metrics:
-        print("\ntest, per language:\n" + format_table(metrics["test"]["by_language"]))
-        print("\ntest, per source:\n" + format_table(metrics["test"]["by_source"]))
-    print(f"\nbundle: {out}  threshold {choice.threshold:.4f} ({choice.rule})  run files: {run_dir}")
+    data[["id", "source", "board", "origin", "lang", "label", "group", "split"]].to_csv(run_dir / "split.csv", index=False)
+    if scored is not None:
+        (run_dir / "heldout.json").write_text(json.dumps(heldout, indent=2) + "\n")
+        scored.to_csv(run_dir / "heldout_margins.csv.gz", index=False)
+    print_summary(metrics, heldout, threshold)
+    print(f"\nbundle: {out}  threshold {cut:.6f} ({threshold['rule']})  run files: {run_dir}")
     return manifest
+
+
+def _margin_at(classifier: BaselineClassifier, probability: float) -> float:
+    """The margin at which the final model's probability equals `probability` (one sigmoid member)."""
+    from lurescan.model.baseline import sigmoid_linear_members
+
+    members = sigmoid_linear_members(classifier.calibrated_)
+    if not members or len(members) != 1:
+        return float("nan")
+    a, b = members[0].calibrators[0].a_, members[0].calibrators[0].b_
+    p = min(max(probability, 1e-12), 1 - 1e-12)
+    return float((np.log(1 / p - 1) - b) / a)
+
+
+def print_summary(metrics: dict, heldout: Optional[dict], threshold: dict) -> None:
+    for split_name in ("validation", "test"):
+        for origin, section in (metrics.get(split_name) or {}).items():
+            print(f"\n{split_name}, {origin} ads:\n" + format_table({"all": section["overall"], **section["by_board"]}))
+    if heldout:
+        rows = {f"left out: {b}": e["false_positive_rate"] for b, e in heldout["legitimate_boards"].items()}
+        rows |= {f"unseen companies: {b} (recall)": e["recall"] for b, e in heldout["scam_boards_unseen_companies"].items()}
+        if heldout.get("written"):
+            rows |= {f"written folds ({k})": v for k, v in heldout["written"].items()}
+        print("\nheld out (set by %s):" % threshold.get("set_by_board", "-"))
+        for name, r in rows.items():
+            print(f"  {name}: {r['value']} [{r['ci95'][0] if r['ci95'] else '-'}, {r['ci95'][1] if r['ci95'] else '-'}] n={r['n']}{' (few)' if r['few'] else ''}")
+    if "format_swap" in metrics:
+        print("\nformat swap: " + json.dumps(metrics["format_swap"]))

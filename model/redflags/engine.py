@@ -301,6 +301,7 @@ class RedFlagEngine:
         # walks a node's children linearly) and is skipped when its script
         # is absent.
         scanners: dict[tuple[bool, bool, str | None], _PhraseScanner] = {}
+        glued: list[tuple[_PhraseScanner, str, int]] = []
         for index, rule in enumerate(self.rules):
             gate = rule.script_gate.pattern if rule.script_gate else None
             scanner = scanners.setdefault(
@@ -313,6 +314,14 @@ class RedFlagEngine:
                     key = fold_diacritics(key)
                 if rule.spacing_insensitive:
                     key = _SPACELESS_DROP.sub("", key)
+                scanner.keys.setdefault(key, set()).add(index)
+                if rule.word_boundaries and not rule.spacing_insensitive and " " in key:
+                    glued.append((scanner, key.replace(" ", ""), index))
+        # A multi-word phrase also matches as one glued word: the space replaced by an invisible
+        # character ("no\u200cexperience", read as "noexperience") or left out ("freeflights").
+        # Whole words only, and never where the glued form is another rule's phrase.
+        for scanner, key, index in glued:
+            if key not in scanner.keys or scanner.keys[key] == {index}:
                 scanner.keys.setdefault(key, set()).add(index)
         self._scanners = [s for s in scanners.values() if s.keys]
         for scanner in self._scanners:
@@ -351,6 +360,8 @@ class RedFlagEngine:
         hits: set[tuple[int, int, int]] = set()
         closed = self._closed_gates(text)
         lowered = _lower_same_length(text)
+        # Phrases read across a line break ("No<br>experience needed" is one phrase on two lines).
+        phrase_text = lowered.replace("\n", " ")
         # Patterns see ASCII digits whatever the script ("១៨០០០" reads "18000").
         pattern_text = text.translate(_DIGIT_TABLE) if _NATIVE_DIGIT.search(text) else text
         folded_text = fold_diacritics(pattern_text)
@@ -366,7 +377,7 @@ class RedFlagEngine:
                     continue
             view = (scanner.spaceless, scanner.folded)
             if view not in views:
-                base = fold_diacritics(lowered) if scanner.folded else lowered
+                base = fold_diacritics(phrase_text) if scanner.folded else phrase_text
                 views[view] = _without_spaces(base) if scanner.spaceless else (base, None)
             scanned, positions = views[view]
             for start, end, indices in scanner.hits(scanned):

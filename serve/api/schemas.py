@@ -11,9 +11,11 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
+from lurescan.model.language import canonical_language_tag
 from lurescan.model.listing import JobListing
+from lurescan.model.reading import reads_empty
 from lurescan.model.scoring import ListingScore
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..core.errors import EMPTY_LISTING
@@ -51,7 +53,17 @@ class ListingIn(JobListing):
     def _has_text(self) -> ListingIn:
         if not self.has_text():
             raise PydanticCustomError(EMPTY_LISTING, "the listing has no text in any field")
+        if all(reads_empty(value) for _name, value in self.text_fields()):
+            raise PydanticCustomError(
+                EMPTY_LISTING, "the listing has no text once read (only markup, comments, hidden or invisible characters)"
+            )
         return self
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        """A BCP 47 tag of a language lurescan knows, in canonical case; anything else is an error."""
+        return None if value is None else canonical_language_tag(value)
 
     def as_listing(self) -> JobListing:
         """The listing alone, without request options (its fields were validated as this model's)."""
@@ -61,7 +73,10 @@ class ListingIn(JobListing):
 
 
 Threshold = Field(
-    default=None, ge=0.0, le=1.0, description="Your own decision threshold (default: the model's, see GET /v1/model)."
+    default=None,
+    ge=0.0,
+    le=1.0,
+    description="Your own decision threshold (default: your API key's threshold if it has one, else the model's; see GET /v1/model).",
 )
 Store = Field(
     default=False,
@@ -174,12 +189,24 @@ class TrainingFile(BaseModel):
     sha256: str | None = None
 
 
+class ScamKindInfo(BaseModel):
+    name: str = Field(description="The key in each score's `categories` and `category_flags`.")
+    description: str
+    computed: str = Field(description="How this model computes the score.")
+
+
 class ModelInfo(BaseModel):
     model_version: str
     kind: str
     created_at: str | None = None
     description: str | None = None
     threshold: float = Field(description="Default decision threshold: flagged when scam_probability >= threshold.")
+    key_threshold: float | None = Field(
+        default=None, description="Your API key's own default threshold, when it has one (it replaces `threshold` for you)."
+    )
+    categories: list[ScamKindInfo] = Field(
+        default_factory=list, description="The per-category scores every result carries, and how each is computed."
+    )
     medium_risk_threshold: float = Field(description="Lower bound of the medium risk band.")
     threshold_rule: str | None = None
     target_precision: float | None = None

@@ -36,6 +36,16 @@ class ApiKeyEntry(BaseModel):
         default=None, gt=0, description="Listings per second for this key (default: rate_limit_per_second)."
     )
     burst: int | None = Field(default=None, gt=0, description="Bucket size for this key (default: rate_limit_burst).")
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description=(
+            "This key's default decision threshold (a board with another base rate of scams); a request's own "
+            "`threshold` still wins. Default: the model's."
+        ),
+    )
 
 
 def _split_list(value: object) -> object:
@@ -133,7 +143,9 @@ class Settings(BaseSettings):
         description="Serve without keys, to loopback clients only. Unset = on when bound to loopback with no keys configured.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Origins allowed by CORS, e.g. chrome-extension://<id>."
+        default_factory=list,
+        description="Origins allowed by CORS (scheme://host[:port]), e.g. chrome-extension://<id>; * for any. "
+        "`lurescan serve --cors-origin ORIGIN` (repeatable) sets it too.",
     )
 
     # Limits.
@@ -141,7 +153,9 @@ class Settings(BaseSettings):
     max_batch_body_bytes: int = Field(default=16_000_000, ge=1024, description="Largest body of /v1/score/batch.")
     max_batch_items: int = Field(default=256, ge=1, description="Most listings in one batch.")
     max_field_chars: int = Field(
-        default=50_000, ge=100, description="Longer text fields are cut to this (the result says truncated)."
+        default=50_000,
+        ge=100,
+        description="Longest read text per field (for html, the visible text, not the markup); longer ones are read on head and tail and the result says content_dropped.",
     )
     max_note_chars: int = Field(default=2_000, ge=0, description="Longest feedback note.")
     max_error_details: int = Field(
@@ -181,7 +195,10 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
-        return _split_list(value)
+        from .cors import check_origin
+
+        origins = _split_list(value)
+        return [check_origin(o) for o in origins] if isinstance(origins, list) else origins
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

@@ -35,6 +35,7 @@ class Client:
     admin: bool
     rate_per_second: float
     burst: int
+    threshold: float | None = None  # the key's default decision threshold (None: the model's)
 
 
 class KeyStore:
@@ -47,7 +48,8 @@ class KeyStore:
     def replace(self, keys: list[ApiKeyEntry]) -> None:
         """Put these keys in force, at once (a removed key is refused from the next request on)."""
         self._by_hash = {
-            k.sha256: Client(k.name, k.admin, k.rate_per_second or self._rate, k.burst or self._burst) for k in keys
+            k.sha256: Client(k.name, k.admin, k.rate_per_second or self._rate, k.burst or self._burst, k.threshold)
+            for k in keys
         }
 
     def __len__(self) -> int:

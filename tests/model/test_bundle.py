@@ -30,7 +30,7 @@ def test_round_trip_scores_match(small_bundle, corpus_rows):
     bundle = read_bundle(small_bundle)
     manifest = bundle.manifest
     assert manifest["kind"] == "baseline" and manifest["model_version"] == "test-corpus-baseline"
-    assert set(manifest["files"]) == {"model.json", "model.safetensors", "README.md"}
+    assert set(manifest["files"]) == {"model.json", "model.safetensors", "kinds.json", "kinds.safetensors", "README.md"}
     for key in ("created_at", "training_data", "split", "threshold", "metrics", "libraries", "redflag_ruleset"):
         assert key in manifest
     assert manifest["split"]["seed"] == 13 and len(manifest["split"]["assignment_sha256"]) == 64

@@ -16,8 +16,13 @@ RESULT_KEYS = {
     "language",
     "model_version",
     "truncated",
+    "content_dropped",
+    "scored_ranges",
+    "categories",
+    "category_flags",
+    "decided_by",
 }
-REASON_KEYS = {"category", "severity", "field", "start", "end", "text", "explanation"}
+REASON_KEYS = {"category", "severity", "field", "start", "end", "start_utf16", "end_utf16", "text", "explanation"}
 
 
 def test_score_one_listing_returns_the_documented_shape(client):
@@ -95,14 +100,23 @@ def test_batch_is_one_vectorised_model_call(client):
     assert all(x["threshold"] == 0.3 for x in r.json()["results"])
 
 
-def test_long_fields_are_cut_and_marked_truncated(make_client):
+def test_long_fields_are_read_on_head_and_tail_and_say_so(make_client):
     with make_client(max_field_chars=500) as client:
-        long_text = SCAM_AD + " filler" * 200
+        long_text = SCAM_AD + " filler" * 200 + " Contact us on Telegram @tail_handle"
         body = client.post("/v1/score", json={"text": long_text}).json()
-        assert body["truncated"] is True
+        assert body["content_dropped"] is True
+        head, tail = body["scored_ranges"]
+        assert head["start"] == 0 and head["end"] < tail["start"] and tail["end"] == len(long_text)
+        assert (head["end"] - head["start"]) + (tail["end"] - tail["start"]) < 500
         for reason in body["reasons"]:
             assert long_text[reason["start"] : reason["end"]] == reason["text"]
-        assert client.post("/v1/score", json={"text": SCAM_AD}).json()["truncated"] is False
+            assert reason["end"] <= head["end"] or reason["start"] >= tail["start"]
+        assert any(r["text"].endswith("@tail_handle") for r in body["reasons"]), "the tail is read"
+        short = client.post("/v1/score", json={"text": SCAM_AD}).json()
+        assert short["content_dropped"] is False and short["truncated"] is False
+        assert short["scored_ranges"] == [
+            {"field": "text", "start": 0, "end": len(SCAM_AD), "start_utf16": 0, "end_utf16": len(SCAM_AD.encode("utf-16-le")) // 2}
+        ]
 
 
 def test_scoring_stores_nothing_unless_asked(client):

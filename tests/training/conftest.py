@@ -141,3 +141,34 @@ def finetuned(tiny_bert, synthetic_csv, tmp_path_factory):
     first = finetune_main(tiny_args(out, tiny_bert, synthetic_csv, max_steps=2))
     second = finetune_main(tiny_args(out, tiny_bert, synthetic_csv, max_steps=4, resume_from_checkpoint="last"))
     return out, first, second
+
+
+@pytest.fixture(scope="session")
+def make_synthetic_table():
+    """`synthetic_table` for test modules (tests/ is not a package, so they cannot import it)."""
+    return synthetic_table
+
+
+def boards_table(seed: int = 0, n_scam: int = 90, n_legit: int = 150) -> pd.DataFrame:
+    """`synthetic_table` spread over two legitimate boards (TopCV, Glassdoor), an EMSCAD-like scam board
+    (no company name; every 4 ads share a company_profile) and the written corpus, in the canonical columns."""
+    from lurescan.training.data import FRAME_COLUMNS
+
+    frame = synthetic_table(n_scam=n_scam, n_legit=n_legit, seed=seed)
+    sources = []
+    for i, label in enumerate(frame["label"]):
+        if label == 1:
+            sources.append("emscad_fraud_train" if i % 3 else "lurescan_corpus")
+        else:
+            sources.append(("topcv.vn", "glassdoor_ds_salary_proj", "lurescan_corpus")[i % 3])
+    frame["source"] = sources
+    emscad = frame["source"] == "emscad_fraud_train"
+    frame["company_profile"] = [f"profile of employer {i // 4}" if e else None for i, e in enumerate(emscad)]
+    frame.loc[emscad, "company"] = None
+    frame["group"] = [f"g{i // 2}" for i in range(len(frame))]
+    return frame.reindex(columns=list(dict.fromkeys([*FRAME_COLUMNS, *frame.columns])))
+
+
+@pytest.fixture(scope="session")
+def make_boards_table():
+    return boards_table

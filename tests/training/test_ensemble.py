@@ -49,7 +49,7 @@ def members(finetuned, synthetic_csv, tmp_path_factory):
         TrainArgs(
             out=str(baseline),
             data=DataArgs(data=[str(synthetic_csv)]),
-            model=BaselineArgs(n_char_features=2**14, n_word_features=2**12),
+            model=BaselineArgs(n_char_features=2**14, n_word_features=2**12, heldout=False),
             progress=False,
         )
     )

@@ -10,7 +10,6 @@ from ...core.errors import ApiError, error_responses
 from ...core.metrics import FEEDBACK
 from ..deps import ClientDep, StateDep
 from ..schemas import FeedbackReceipt, FeedbackRequest
-from .score import cap_fields
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 
@@ -40,7 +39,6 @@ async def feedback(body: FeedbackRequest, client: ClientDep, state: StateDep) ->
             raise ApiError(404, "not_found", f"no stored listing {body.stored_id} for this API key")
     else:
         listing = body.listing.as_listing()
-    listing, _ = cap_fields(listing, settings.max_field_chars)
     model_version, probability, language = body.model_version, body.scam_probability, listing.language
     if probability is None:
         [score] = await state.scoring.score([listing])

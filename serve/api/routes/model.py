@@ -6,17 +6,23 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from lurescan.model.bundle import BundleError
+from lurescan.model.kinds import how_computed, scam_kinds
 
 from ...core.errors import ApiError, error_responses
 from ..deps import AdminDep, ClientDep, StateDep
-from ..schemas import ModelInfo, ReloadResult, TrainingFile
+from ..schemas import ModelInfo, ReloadResult, ScamKindInfo, TrainingFile
 
 router = APIRouter(prefix="/v1", tags=["model"])
 
 
-def model_info(manifest: dict) -> ModelInfo:
+def model_info(manifest: dict, heads=None, key_threshold: float | None = None) -> ModelInfo:
     threshold = manifest.get("threshold", {})
     return ModelInfo(
+        key_threshold=key_threshold,
+        categories=[
+            ScamKindInfo(name=name, description=description, computed=how_computed(name, heads))
+            for name, description in scam_kinds().items()
+        ],
         model_version=manifest["model_version"],
         kind=manifest["kind"],
         created_at=manifest.get("created_at"),
@@ -51,7 +57,7 @@ async def get_model(client: ClientDep, state: StateDep) -> ModelInfo:
     scorer = state.holder.scorer
     if scorer is None:
         raise ApiError(503, "model_not_ready", "no model is loaded yet; retry shortly", headers={"Retry-After": "1"})
-    return model_info(scorer.bundle.manifest)
+    return model_info(scorer.bundle.manifest, getattr(scorer, "kind_heads", None), client.threshold)
 
 
 @router.post(

@@ -19,17 +19,9 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
 ERRORS = error_responses(400, 401, 403, 413, 415, 422, 429, 503)
 
 
-def cap_fields(listing: JobListing, max_chars: int) -> tuple[JobListing, bool]:
-    """Cut over-long text fields to `max_chars`; offsets into the kept head stay valid."""
-    updates = {name: value[:max_chars] for name, value in listing.text_fields() if len(value) > max_chars}
-    if not updates:
-        return listing, False
-    return listing.model_copy(update=updates), True
-
-
-def _result(score: ListingScore, capped: bool, stored_id: int | None = None) -> ScoreResult:
+def _result(score: ListingScore, stored_id: int | None = None) -> ScoreResult:
     # dict(score) keeps the validated Reason objects, so they are not validated again.
-    return ScoreResult(**{**dict(score), "truncated": score.truncated or capped}, stored_id=stored_id)
+    return ScoreResult(**dict(score), stored_id=stored_id)
 
 
 async def score_listings(
@@ -39,8 +31,8 @@ async def score_listings(
         raise ApiError(
             403, "storage_disabled", "this server is configured not to store listing text; send `store: false`"
         )
-    capped = [cap_fields(listing, state.settings.max_field_chars) for listing in listings]
-    kept = [listing for listing, _ in capped]
+    # Fields are read whole (the body limit bounds them); the scorer limits the read text (max_field_chars).
+    kept = listings
     scores = await state.scoring.score(kept, threshold)
     stored_ids: list[int | None] = [None] * len(scores)
     if store:
@@ -49,7 +41,7 @@ async def score_listings(
     flagged = sum(s.flagged for s in scores)
     if flagged:
         LISTINGS_FLAGGED.labels(endpoint).inc(flagged)
-    return [_result(s, was_capped, sid) for s, (_, was_capped), sid in zip(scores, capped, stored_ids)]
+    return [_result(s, sid) for s, sid in zip(scores, stored_ids)]
 
 
 @router.post(
@@ -59,13 +51,25 @@ async def score_listings(
     summary="Score one listing",
     description=(
         "Send structured fields, or raw `text`/`html` from a page. Returns the scam probability, the decision at the "
-        "model's threshold (or yours), a risk level and the red flags found, each with `field`, `start` and `end` "
-        "indexing that field exactly as you sent it, so a page can highlight them as is. Fields longer than the "
-        "server's cap are cut and the result says `truncated`."
+        "threshold (yours, else your API key's, else the model's), a risk level and the red flags found, each with `field`, `start` and `end` "
+        "indexing that field exactly as you sent it, so a page can highlight them as is.\n\n"
+        "**Offsets.** `start`/`end` count code points (Python string indices); `start_utf16`/`end_utf16` count "
+        "UTF-16 code units (JavaScript: `field.slice(start_utf16, end_utf16) === text`). For `html`, "
+        "`visible_start`/`visible_end` (and `_utf16`) index the page's visible text, the data of its visible text "
+        "nodes concatenated in document order (leaving out script, style, template, noscript, iframe, head and "
+        "elements with `hidden` or an inline `display: none` / `visibility: hidden`), and `visible_text` quotes it; "
+        "walk the text nodes, count their lengths, and build a DOM Range.\n\n"
+        "**Pages.** `html` is read as its visible text; block elements and `<br>` read as line breaks and the "
+        "targets of messenger links (t.me, wa.me, line.me, ...) are read too. The server's limit on characters "
+        "per field applies to that read text: a longer one is read on its first half and its end, "
+        "`content_dropped` says so and `scored_ranges` give the spans of each field that were read. "
+        "`truncated` is about the model window only (the classifier reads the head and tail of long texts; "
+        "red flags are looked for in everything read)."
     ),
 )
 async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> ScoreResult:
-    [result] = await score_listings(state, client.name, [body.as_listing()], body.threshold, body.store, "single")
+    threshold = body.threshold if body.threshold is not None else client.threshold
+    [result] = await score_listings(state, client.name, [body.as_listing()], threshold, body.store, "single")
     return result
 
 
@@ -88,6 +92,11 @@ async def score_batch(body: BatchRequest, client: BatchClientDep, state: StateDe
         )
     REQUEST_BATCH.observe(len(body.listings))
     results = await score_listings(
-        state, client.name, [item.as_listing() for item in body.listings], body.threshold, body.store, "batch"
+        state,
+        client.name,
+        [item.as_listing() for item in body.listings],
+        body.threshold if body.threshold is not None else client.threshold,
+        body.store,
+        "batch",
     )
     return BatchResult(results=results)
