@@ -218,6 +218,8 @@ def score(
         summary = score_dataset(input, output, model=model, address=address, num_cpus=num_cpus, batch_size=batch_size, threshold=threshold, sep=sep, progress=progress)
         typer.echo(f"scored {summary.rows} listings ({summary.flagged} flagged) on Ray -> {summary.output}", err=True)
         return
+    if threshold is not None and not 0.0 <= threshold <= 1.0:  # also refuses nan
+        raise ValueError(f"--threshold must be a number from 0 to 1 (got {threshold})")
     scorer = load_scorer(model)
     if text is not None:
         result = scorer.score([{"text": text}], threshold=threshold)[0]

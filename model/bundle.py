@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -138,10 +139,13 @@ def read_bundle(path: Union[str, Path, None] = None) -> Bundle:
     for key in ("model_version", "threshold", "files"):
         if key not in manifest:
             raise BundleError(f"{manifest_path}: manifest lacks '{key}'")
+    _check_values(manifest_path, manifest)
     files = manifest["files"]
     if not isinstance(files, dict) or not files:
         raise BundleError(f"{manifest_path}: manifest lists no files")
     for name, expected in files.items():
+        if not isinstance(expected, str) or len(expected) != 64:
+            raise BundleError(f"{manifest_path}: file entry {name!r} has no sha256 (got {expected!r:.40})")
         target = (path / name).resolve()
         if path.resolve() not in target.parents:
             raise BundleError(f"{manifest_path}: file entry {name!r} points outside the bundle")
@@ -151,6 +155,35 @@ def read_bundle(path: Union[str, Path, None] = None) -> Bundle:
         if actual != expected:
             raise BundleError(f"{path / name}: sha256 mismatch (file corrupt or modified): expected {expected[:12]}…, got {actual[:12]}…")
     return Bundle(path=path, manifest=manifest)
+
+
+def _finite_share(value: object) -> bool:
+    """A real number in [0, 1] (not NaN, not infinite, not a boolean)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0.0 <= value <= 1.0
+
+
+def _check_values(manifest_path: Path, manifest: dict) -> None:
+    """The manifest's values a scorer relies on, refused with one line if unusable.
+
+    A threshold of NaN loaded and flagged nothing (every comparison with NaN is
+    false); one above 1 flags nothing either, one below 0 everything.
+    """
+    version = manifest["model_version"]
+    if not isinstance(version, str) or not version.strip() or len(version) > 128:
+        raise BundleError(f"{manifest_path}: model_version must be a non-empty text of at most 128 characters")
+    threshold = manifest["threshold"]
+    if not isinstance(threshold, dict):
+        raise BundleError(f"{manifest_path}: threshold must be an object with threshold and medium_risk_threshold")
+    for key in ("threshold", "medium_risk_threshold"):
+        if key not in threshold:
+            raise BundleError(f"{manifest_path}: threshold lacks '{key}'")
+        if not _finite_share(threshold[key]):
+            raise BundleError(f"{manifest_path}: threshold.{key} must be a number from 0 to 1 (got {threshold[key]!r:.40})")
+    if threshold["medium_risk_threshold"] > threshold["threshold"]:
+        raise BundleError(
+            f"{manifest_path}: threshold.medium_risk_threshold ({threshold['medium_risk_threshold']:g}) is above "
+            f"threshold.threshold ({threshold['threshold']:g})"
+        )
 
 
 def estimator_files(obj: Any, stem: str = "model") -> dict[str, bytes]:
@@ -166,3 +199,8 @@ def load_estimator(bundle: Bundle, stem: str = "model") -> Any:
         return safe_state.loads(structure_path.read_bytes(), tensors_path.read_bytes())
     except safe_state.StateError as exc:
         raise BundleError(f"{structure_path}: {exc}") from exc
+    except RecursionError:
+        raise BundleError(f"{structure_path}: model structure nested too deeply") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        # A structure that passed the format check but does not describe an estimator.
+        raise BundleError(f"{structure_path}: malformed model structure ({type(exc).__name__}: {exc!s:.200})") from None

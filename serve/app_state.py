@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .batching import CoalescingScorer
 from .core.config import Settings
+from .core.keyreload import KeysReloader
 from .core.ratelimit import RateLimiter
 from .core.security import KeyStore
 from .db import Database
@@ -20,3 +21,4 @@ class AppState:
     holder: ModelHolder
     scoring: CoalescingScorer
     db: Database
+    keys_reloader: KeysReloader | None = None  # set by create_app: keys follow the keys file

@@ -111,6 +111,7 @@ def serve(
 
     from .core.config import Settings, get_settings
     from .core.metrics import MULTIPROC_ENV
+    from .core.slowclient import protocol_path
     from .db import Database
 
     _set_env(
@@ -166,6 +167,13 @@ def serve(
             access_log=settings.access_log,
             timeout_graceful_shutdown=30,
             timeout_worker_healthcheck=settings.worker_healthcheck_timeout,
+            # A deadline to read each request (core/slowclient.py) and a cap on connections.
+            http=protocol_path(),
+            limit_concurrency=settings.max_connections,
+            # X-Forwarded-For only from the configured proxies (uvicorn trusts 127.0.0.1 by default,
+            # which let any local client pick its own address and rate-limit bucket).
+            proxy_headers=bool(settings.forwarded_allow_ips),
+            forwarded_allow_ips=settings.forwarded_allow_ips or None,
         )
     finally:
         if metrics_dir is not None:

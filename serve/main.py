@@ -31,6 +31,7 @@ from .core.body_limit import BodyLimitMiddleware
 from .core.config import Settings, get_settings
 from .core.cors import CorsMiddleware
 from .core.errors import install_error_handlers
+from .core.keyreload import KeysReloader
 from .core.media_type import JsonBodyMiddleware
 from .core.metrics import HttpMetricsMiddleware, mark_worker_dead
 from .core.ratelimit import build_rate_limiter
@@ -67,13 +68,19 @@ def _description(settings: Settings) -> str:
     )
 
 
-def _install_sighup(holder: ModelHolder) -> bool:
-    """SIGHUP reloads the bundle (one-process server; a multi-worker uvicorn restarts its workers instead)."""
+def _install_sighup(holder: ModelHolder, keys: KeysReloader | None = None) -> bool:
+    """SIGHUP reloads the keys and the bundle (one-process server; a multi-worker uvicorn restarts its workers instead)."""
     if not hasattr(signal, "SIGHUP"):
         return False
     loop = asyncio.get_running_loop()
 
     def on_hup() -> None:
+        if keys is not None:
+            try:
+                keys.reload()
+            except ValueError as exc:
+                log.error("SIGHUP: API keys not reloaded, keeping the keys in force: %s", exc)
+
         async def reload() -> None:
             try:
                 await holder.reload()
@@ -112,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         db=Database(settings.database_url),
     )
+    state.keys_reloader = KeysReloader(settings, state.keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -125,10 +133,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # garbage collection walking them pauses the worker ~90 ms. Frozen, they
         # are left out of collections (reference counting still frees them).
         gc.freeze()
-        hup = _install_sighup(holder)
+        hup = _install_sighup(holder, state.keys_reloader)
         watcher = (
             asyncio.create_task(holder.watch(settings.reload_poll_seconds))
             if settings.reload_poll_seconds > 0
+            else None
+        )
+        keys_watcher = (
+            asyncio.create_task(state.keys_reloader.watch(settings.reload_poll_seconds))
+            if settings.reload_poll_seconds > 0 and settings.api_keys_file is not None
             else None
         )
         log.info(
@@ -141,10 +154,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+            for task in (watcher, keys_watcher):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if hup:
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             await state.scoring.close()

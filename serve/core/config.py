@@ -111,6 +111,20 @@ class Settings(BaseSettings):
         ge=0,
         description="With several workers, also close a keep-alive connection this many seconds after its first request (0 = never).",
     )
+    request_read_timeout: float = Field(
+        default=20.0,
+        ge=0,
+        description="Seconds a client has to send a whole request (headers and body), from connecting or from the previous response; slower connections are closed (0 = no limit).",
+    )
+    max_connections: int | None = Field(
+        default=2048,
+        ge=1,
+        description="Concurrent connections per worker; beyond it new ones get 503 at once (None = no limit).",
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For/-Proto are trusted (e.g. 127.0.0.1 behind the compose nginx); empty = trust none, the client is the connection's peer.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = False
     metrics_dir: Path | None = Field(
@@ -185,6 +199,11 @@ class Settings(BaseSettings):
 
         origins = _split_list(value)
         return [check_origin(o) for o in origins] if isinstance(origins, list) else origins
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        return _split_list(value)
 
     @field_validator("api_keys", mode="before")
     @classmethod

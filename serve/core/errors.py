@@ -19,6 +19,7 @@ Every error a client can cause has a type an integrator can switch on:
     model_not_ready         503  no model is loaded
     rate_limiter_unavailable 503  Redis unreachable and the server fails closed
     invalid_bundle          422  an admin reload found an unusable bundle
+    invalid_keys_file       422  an admin reload found an unusable API keys file
     internal_error          500  a bug; the message carries no details, the log does
 
 Body: `{"error": {"type", "message", "details"?, "omitted"?}}`: details lists the first

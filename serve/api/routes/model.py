@@ -67,12 +67,18 @@ async def get_model(client: ClientDep, state: StateDep) -> ModelInfo:
     tags=["admin"],
     summary="Reload the bundle from disk (admin key)",
     description=(
-        "Loads and verifies the configured bundle again and swaps it in atomically; requests in flight finish on the "
+        "Reads the API keys file again (a removed key is refused from the next request on), then "
+        "loads and verifies the configured bundle again and swaps it in atomically; requests in flight finish on the "
         "old model. A bundle that fails its checks is refused and the old model keeps serving. With several workers, "
         "each worker follows the bundle on disk by itself within `reload_poll_seconds`; SIGHUP to the server does the same."
     ),
 )
 async def reload_model(client: AdminDep, state: StateDep) -> ReloadResult:
+    if state.keys_reloader is not None:
+        try:
+            state.keys_reloader.reload()  # a key removed from the keys file is refused from now on
+        except ValueError as exc:
+            raise ApiError(422, "invalid_keys_file", f"keys not reloaded, the keys in force stay: {exc}") from None
     try:
         result = await state.holder.reload()
     except BundleError as exc:
