@@ -82,7 +82,7 @@ def recipes() -> dict:
     }
 
 
-def run(shared_data: Path, out: Path, jobs: int) -> dict:
+def run(shared_data: Path, out: Path, jobs: int, names: list[str]) -> dict:
     started = time.time()
     os.chdir(REPO)
     files = [os.path.relpath(f, REPO) for f in training_files(shared_data.resolve(), (REPO / "data" / "corpus").resolve())]
@@ -94,9 +94,10 @@ def run(shared_data: Path, out: Path, jobs: int) -> dict:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "rows": int(len(frame)),
         "sets": [s.name for s in sets],
+        "split_sha256": _split.as_dict()["assignment_sha256"],
         "recipes": {},
     }
-    for name, (classifier, weighting) in recipes().items():
+    for name, (classifier, weighting) in ((n, r) for n, r in recipes().items() if n in names):
         t0 = time.time()
         kwargs = {} if weighting else {"weights": None}
         scored = run_held_out(classifier, prepared, frame, sets=sets, n_jobs=jobs, **kwargs)
@@ -126,8 +127,9 @@ def main() -> int:
     parser.add_argument("--shared-data", type=Path, default=Path(os.environ.get("LURESCAN_SHARED_DATA", REPO.parent / "shared" / "data")))
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "bench_baseline.json")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--recipes", default="plain,raw,lurescan", help="comma-separated subset of plain, raw, lurescan")
     args = parser.parse_args()
-    run(args.shared_data, args.out, args.jobs)
+    run(args.shared_data, args.out, args.jobs, [r.strip() for r in args.recipes.split(",") if r.strip()])
     return 0
 
 
