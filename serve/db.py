@@ -116,8 +116,13 @@ class Database:
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if not parsed.database or parsed.database == ":memory:" or "mode=memory" in url:
+                # Every acknowledged row would be lost at restart, and each worker would have its own.
+                raise ValueError(
+                    f"database {url!r} is in memory: every stored verdict would be lost at restart; "
+                    "give a file (sqlite:///lurescan.sqlite3) or a PostgreSQL URL"
+                )
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"timeout": 15})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
@@ -133,6 +138,15 @@ class Database:
             Base.metadata.create_all(self.engine)
         except DatabaseError:
             Base.metadata.create_all(self.engine)
+
+    def check_writable(self) -> None:
+        """Open a write transaction and roll it back: raises where a write would fail
+        (a read-only SQLite file passed readiness, then failed every write with 500)."""
+        with self.engine.connect() as conn:
+            with conn.begin() as tx:
+                conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS lurescan_write_probe (at INTEGER)")
+                conn.exec_driver_sql("INSERT INTO lurescan_write_probe (at) VALUES (1)")
+                tx.rollback()
 
     def describe(self) -> str:
         """The URL without its password, for messages."""

@@ -29,11 +29,12 @@ EXAMPLE_AD = {
 
 
 _LISTING_FIELDS = frozenset(JobListing.model_fields)
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff\x00]")
 
 
 def _valid_unicode(data: Any) -> Any:
-    """Unpaired surrogates (JSON allows "\\ud800", UTF-8 does not) become U+FFFD, one for one, so offsets hold."""
+    """Unpaired surrogates (JSON allows "\\ud800", UTF-8 does not) and NUL (PostgreSQL text cannot hold
+    it: a 500 and a lost verdict, where SQLite stored it) become U+FFFD, one for one, so offsets hold."""
     if isinstance(data, dict):
         return {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in data.items()}
     return data
@@ -148,7 +149,10 @@ class FeedbackRequest(BaseModel):
     note: str | None = Field(default=None, description="Free text from the moderator.")
     listing: ListingIn | None = Field(default=None, description="The listing as it was scored (stored for retraining).")
     stored_id: int | None = Field(
-        default=None, description="Instead of `listing`: the `stored_id` from a `store: true` score request."
+        default=None,
+        ge=1,
+        le=2**63 - 1,  # a database BIGINT; larger gave 500 on both back ends
+        description="Instead of `listing`: the `stored_id` from a `store: true` score request.",
     )
     model_version: str | None = Field(
         default=None,

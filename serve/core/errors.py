@@ -180,7 +180,10 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "internal error; the server log has the details")
+    # Close the connection, and say so: the client must not reuse a connection in an unknown state.
+    return error_response(
+        500, "internal_error", "internal error; the server log has the details", headers={"Connection": "close"}
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
