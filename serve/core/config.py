@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         "`lurescan serve --cors-origin ORIGIN` (repeatable) sets it too.",
     )
 
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without a key (for a scraper on a private network); otherwise it needs an admin key.",
+    )
+
     # Limits.
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest body of /v1/score and /v1/feedback.")
     max_batch_body_bytes: int = Field(default=16_000_000, ge=1024, description="Largest body of /v1/score/batch.")

@@ -10,7 +10,7 @@ from lurescan.model.scoring import ListingScore
 from ... import crud
 from ...app_state import AppState
 from ...core.errors import ApiError, error_responses
-from ...core.metrics import LISTINGS_FLAGGED, LISTINGS_SCORED, REQUEST_BATCH
+from ...core.metrics import LISTINGS_FLAGGED, LISTINGS_SCORED, REQUEST_BATCH, SCAM_PROBABILITY
 from ..deps import BatchClientDep, ClientDep, StateDep
 from ..schemas import BatchRequest, BatchResult, ScoreRequest, ScoreResult
 
@@ -38,6 +38,8 @@ async def score_listings(
     if store:
         stored_ids = await anyio.to_thread.run_sync(crud.store_scored, state.db, client_name, kept, scores)
     LISTINGS_SCORED.labels(endpoint).inc(len(scores))
+    for scored in scores:
+        SCAM_PROBABILITY.labels(endpoint, scored.language).observe(scored.scam_probability)
     flagged = sum(s.flagged for s in scores)
     if flagged:
         LISTINGS_FLAGGED.labels(endpoint).inc(flagged)

@@ -1,0 +1,68 @@
+"""What a job board integrating the API needs (issue 15): a request id and
+the rate limit's state on every answer, /metrics behind an admin key when
+keys are on, metrics by route template, error type, language and score."""
+
+from __future__ import annotations
+
+from serve_samples import SCAM_AD
+
+
+def test_every_answer_has_a_request_id(client):
+    ok = client.post("/v1/score", json={"text": SCAM_AD})
+    bad = client.post("/v1/score", json={"nope": 1})
+    missing = client.get("/v1/nothing")
+    ids = [r.headers["X-Request-ID"] for r in (ok, bad, missing)]
+    assert len(set(ids)) == 3 and all(len(i) == 32 for i in ids)
+    echoed = client.post("/v1/score", json={"text": SCAM_AD}, headers={"X-Request-ID": "board-42:req.7"})
+    assert echoed.headers["X-Request-ID"] == "board-42:req.7"
+    for unsafe in ("has spaces", "y" * 300, "new\\nline"):
+        assert client.get("/healthz", headers={"X-Request-ID": unsafe}).headers["X-Request-ID"] != unsafe
+
+
+def test_request_id_on_middleware_errors(make_client):
+    with make_client(max_body_bytes=2048) as client:
+        response = client.post("/v1/score", content=b"{" + b" " * 5000 + b"}", headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and response.headers["X-Request-ID"]
+
+
+def test_rate_limit_headers(make_client):
+    with make_client(max_batch_items=3, rate_limit_burst=5, rate_limit_per_second=0.5) as client:
+        first = client.post("/v1/score", json={"text": SCAM_AD})
+        assert first.headers["X-RateLimit-Limit"] == "5"
+        assert first.headers["X-RateLimit-Remaining"] == "4"
+        assert int(first.headers["X-RateLimit-Reset"]) >= 1
+        batch = client.post("/v1/score/batch", json={"listings": [{"text": SCAM_AD}] * 3})
+        assert batch.headers["X-RateLimit-Remaining"] == "1"
+        refused = client.post("/v1/score/batch", json={"listings": [{"text": SCAM_AD}] * 3})
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] and refused.headers["X-RateLimit-Remaining"] == "1"
+
+
+def test_metrics_need_an_admin_key_when_keys_are_on(make_client, keys_file, keys):
+    with make_client(api_keys_file=keys_file) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"X-API-Key": keys["board-a"]}).status_code == 403
+        assert client.get("/metrics", headers={"X-API-Key": keys["ops"]}).status_code == 200
+    with make_client(api_keys_file=keys_file, metrics_public=True) as client:
+        assert client.get("/metrics").status_code == 200
+
+
+def _samples(text: str, name: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(name + "{")]
+
+
+def test_metrics_by_route_template_error_type_language_and_score(make_client):
+    with make_client(max_batch_items=3, rate_limit_burst=10) as client:
+        client.post("/v1/score", json={"text": SCAM_AD, "language": "en"})
+        client.post("/v1/score", json={"nope": 1})
+        client.post("/v1/score/batch", json={"listings": [{"text": "a"}] * 9})  # 413 before routing
+        client.post("/v1/score", content=b"x", headers={"Content-Type": "text/plain"})  # 415 before routing
+        text = client.get("/metrics").text
+    errors = _samples(text, "lurescan_http_errors_total")
+    assert any('route="/v1/score"' in s and 'type="validation_error"' in s for s in errors), errors
+    assert any('route="/v1/score/batch"' in s and 'type="too_many_items"' in s for s in errors), errors
+    assert any('route="/v1/score"' in s and 'type="unsupported_media_type"' in s for s in errors), errors
+    requests = _samples(text, "lurescan_http_requests_total")
+    assert not any('route="other"' in s for s in requests), requests
+    scores = _samples(text, "lurescan_scam_probability_bucket")
+    assert any('language="en"' in s and 'endpoint="single"' in s for s in scores), scores
