@@ -23,6 +23,7 @@ from lurescan.model.bundle import BundleError
 from lurescan import __version__
 
 from .api.deps import API_KEY_HEADER
+from .api.openapi import declare_limits
 from .api.routes import docs, feedback, health, metrics, model, score, ui
 from .app_state import AppState
 from .batching import CoalescingScorer
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.lurescan = state
+    declare_limits(app, settings)
     install_error_handlers(app)
 
     app.include_router(score.router)

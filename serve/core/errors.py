@@ -89,11 +89,25 @@ ERROR_SCHEMA = {
 }
 
 
+_RATE_HEADERS = {
+    "X-RateLimit-Limit": {"description": "The key's bucket size (listings).", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Listings left in the bucket.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "Seconds until the bucket is full again.", "schema": {"type": "integer"}},
+}
+
+
 def error_responses(*statuses: int) -> dict[int, dict]:
-    return {
+    out = {
         status: {"description": "Error (see error.type)", "content": {"application/json": {"schema": ERROR_SCHEMA}}}
         for status in statuses
     }
+    if 429 in out:
+        out[429]["description"] = "rate_limited: wait Retry-After seconds"
+        out[429]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+            **_RATE_HEADERS,
+        }
+    return out
 
 
 def _clean_errors(errors) -> list[dict]:

@@ -66,3 +66,15 @@ def test_metrics_by_route_template_error_type_language_and_score(make_client):
     assert not any('route="other"' in s for s in requests), requests
     scores = _samples(text, "lurescan_scam_probability_bucket")
     assert any('language="en"' in s and 'endpoint="single"' in s for s in scores), scores
+
+
+def test_limits_are_declared_in_the_openapi_schema(make_client):
+    with make_client(max_batch_items=100, max_note_chars=500) as client:
+        schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    assert components["BatchRequest"]["properties"]["listings"]["maxItems"] == 100
+    note = components["FeedbackRequest"]["properties"]["note"]
+    assert {"type": "string", "maxLength": 500} in note["anyOf"]
+    limited = schema["paths"]["/v1/score/batch"]["post"]["responses"]["429"]
+    assert {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(limited["headers"])
+    assert all("X-Request-ID" in r["headers"] for r in schema["paths"]["/v1/score"]["post"]["responses"].values())
