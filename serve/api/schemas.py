@@ -106,11 +106,20 @@ class BatchRequest(BaseModel):
         },
     )
 
-    listings: list[ListingIn] = Field(
-        min_length=1, description="The listings; see the batch size limit in the endpoint description."
+    # Objects here, each validated as a ListingIn by the route: with `per_item`, one bad listing
+    # is an error in its own result instead of a 422 for the whole batch.
+    listings: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="The listings (each a ListingIn); see the batch size limit in the endpoint description.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/ListingIn"}},
     )
     threshold: float | None = Threshold
     store: bool = Store
+    per_item: bool = Field(
+        default=False,
+        description="Answer a listing that is invalid (or cannot be scored) with an error in its own `results[i]` "
+        "and score the others; off: any invalid listing makes the whole batch a 422.",
+    )
 
 
 class ScoreResult(ListingScore):
@@ -123,8 +132,23 @@ class ScoreResult(ListingScore):
     )
 
 
+class ItemErrorBody(BaseModel):
+    type: str = Field(description="The error type, as for a whole request (validation_error, empty_listing, ...).")
+    message: str
+    details: list[dict[str, Any]] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class ItemError(BaseModel):
+    """A listing of a `per_item` batch that was not scored, and why."""
+
+    id: str | None = Field(default=None, description="The listing's `id`, if it sent one.")
+    error: ItemErrorBody
+
+
 class BatchResult(BaseModel):
-    results: list[ScoreResult] = Field(description="One result per listing, in request order.")
+    results: list[ScoreResult | ItemError] = Field(
+        description="One result per listing, in request order: a score, or (with `per_item`) an error."
+    )
 
 
 class FeedbackRequest(BaseModel):

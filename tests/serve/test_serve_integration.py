@@ -78,3 +78,34 @@ def test_limits_are_declared_in_the_openapi_schema(make_client):
     limited = schema["paths"]["/v1/score/batch"]["post"]["responses"]["429"]
     assert {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(limited["headers"])
     assert all("X-Request-ID" in r["headers"] for r in schema["paths"]["/v1/score"]["post"]["responses"].values())
+
+
+def test_per_item_batch_results(client):
+    listings = [
+        {"id": "ok-1", "text": SCAM_AD},
+        {"id": "empty", "text": ""},
+        {"id": "bad", "title": 5, "text": "x"},
+        {"id": "unknown", "text": "x", "lang": "en"},
+        {"id": "ok-2", "text": "Barista, part-time, Hanoi"},
+    ]
+    response = client.post("/v1/score/batch", json={"listings": listings, "per_item": True})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == ["ok-1", "empty", "bad", "unknown", "ok-2"]
+    assert "scam_probability" in results[0] and "scam_probability" in results[4]
+    assert results[1]["error"]["type"] == "empty_listing"
+    assert results[2]["error"]["type"] == "validation_error" and results[2]["error"]["details"][0]["loc"][:3] == ["listings", 2, "title"]
+    assert results[3]["error"]["type"] == "validation_error"
+    # Without per_item the batch is refused as before, naming the item.
+    whole = client.post("/v1/score/batch", json={"listings": listings})
+    assert whole.status_code == 422 and whole.json()["error"]["details"][0]["loc"][:2] == ["listings", 1]
+
+
+def test_per_item_budget_error_stays_in_its_item(make_client):
+    with make_client(score_budget_seconds=1e-9) as client:
+        response = client.post("/v1/score/batch", json={"listings": [{"id": "a", "text": SCAM_AD}], "per_item": True})
+        assert response.status_code == 200, response.text
+        assert response.json()["results"][0] == {
+            "id": "a",
+            "error": {"type": "scoring_budget_exceeded", "message": response.json()["results"][0]["error"]["message"]},
+        }
