@@ -168,7 +168,7 @@ def evaluate(
     sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
     max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on rows (random sample).")] = None,
 ):
-    """Evaluate a bundle: PR-AUC, recall at 1% FPR, P/R/F1 at the threshold, calibration; per language and source."""
+    """Evaluate a bundle: PR-AUC, recall at 1% FPR, P/R/F1 with 95% intervals, calibration; real and written ads apart, per language, board and source."""
     from lurescan.training.evaluate import EvaluateArgs
     from lurescan.training.evaluate import main as evaluate_main
 

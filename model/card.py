@@ -7,6 +7,7 @@ was split, how well it did per language and per source, and where it fails.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Optional
 
 METRIC_COLUMNS = ("n", "scams", "pr_auc", "recall_at_1pct_fpr", "precision", "recall", "f1", "false_positive_rate", "brier", "ece")
@@ -120,6 +121,15 @@ def format_swap_section(swap: Optional[dict]) -> str:
     return "\n".join(lines) + "\n" if len(lines) > 2 else ""
 
 
+def display_path(path: str) -> str:
+    """A training file as the card names it: relative paths as given, absolute ones by folder and name only
+    (a card must not publish the trainer's directory layout)."""
+    p = PurePath(str(path))
+    if not p.is_absolute():
+        return str(path)
+    return "/".join(p.parts[-2:])
+
+
 def front_matter(manifest: dict) -> str:
     """Hugging Face card metadata, written with a YAML dumper so it is always valid (no None, no local paths)."""
     languages = sorted({lang for lang in manifest.get("languages", []) if lang and lang != "und"})
@@ -201,7 +211,7 @@ def render_card(manifest: dict, extra_sections: str = "") -> str:
     threshold = manifest["threshold"]
     front = [front_matter(manifest)]
     data_lines = [
-        f"| `{d['path']}` | {d['rows']} | {d['labels'].get('1', 0)} | {d['labels'].get('0', 0)} | `{d['sha256'][:16]}…` |"
+        f"| `{display_path(d['path'])}` | {d['rows']} | {d['labels'].get('1', 0)} | {d['labels'].get('0', 0)} | `{d['sha256'][:16]}…` |"
         for d in manifest.get("training_data", [])
     ]
     split = manifest.get("split", {})

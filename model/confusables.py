@@ -12,6 +12,7 @@ letter, so offsets are unchanged.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -19,7 +20,6 @@ import regex
 
 _NOT_FOLDED = regex.compile(r"[\p{Script=Latin}\p{Script=Common}\p{Script=Inherited}]")
 _LATIN_LETTER = regex.compile(r"\p{Script=Latin}")
-_WORD_CHAR = regex.compile(r"[\p{L}\p{M}]")
 
 
 @lru_cache(maxsize=1)
@@ -38,35 +38,45 @@ def fold_table() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _foldable() -> regex.Pattern:
-    return regex.compile("[" + "".join(regex.escape(c) for c in sorted(fold_table())) + "]")
+def _candidates() -> re.Pattern:
+    """The code-point ranges holding every look-alike (a class of a few ranges scans fast; a class
+    of hundreds of single characters does not). A hit is a candidate, checked against the table."""
+    ranges: list[list[int]] = []
+    for code in sorted(ord(c) for c in fold_table()):
+        if ranges and code - ranges[-1][1] <= 64:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+_WORD_AFTER = regex.compile(r"[\p{L}\p{M}]*")
+_WORD_BEFORE = regex.compile(r"[\p{L}\p{M}]*", flags=regex.REVERSE)
 
 
 def _word_bounds(text: str, at: int) -> tuple[int, int]:
-    start, end = at, at + 1
-    while start > 0 and _WORD_CHAR.match(text, start - 1):
-        start -= 1
-    while end < len(text) and _WORD_CHAR.match(text, end):
-        end += 1
-    return start, end
+    """The run of letters and marks around text[at]."""
+    return _WORD_BEFORE.match(text, 0, at).start(), _WORD_AFTER.match(text, at).end()
 
 
 def confusable_edits(text: str) -> list[tuple[int, int, str]]:
     """(start, end, Latin letter) for each look-alike inside a word that also holds a Latin letter."""
-    found = _foldable().search(text)
+    candidates = _candidates()
+    found = candidates.search(text)
     if found is None:
         return []
     table = fold_table()
     edits: list[tuple[int, int, str]] = []
-    word_end = -1
     while found is not None:
         at = found.start()
-        if at >= word_end:
-            word_start, word_end = _word_bounds(text, at)
-            word = text[word_start:word_end]
-            if _LATIN_LETTER.search(word):
-                edits += [(word_start + i, word_start + i + 1, table[c]) for i, c in enumerate(word) if c in table]
-        found = _foldable().search(text, word_end if at < word_end else at + 1)
+        if text[at] not in table:
+            found = candidates.search(text, at + 1)
+            continue
+        word_start, word_end = _word_bounds(text, at)
+        word = text[word_start:word_end]
+        if _LATIN_LETTER.search(word):
+            edits += [(word_start + i, word_start + i + 1, table[c]) for i, c in enumerate(word) if c in table]
+        found = candidates.search(text, max(word_end, at + 1))
     return edits
 
 

@@ -208,7 +208,7 @@ def _normalize(raw: str) -> NormalizedText:
     return NormalizedText(raw=raw, text=text, starts=starts, ends=ends)
 
 
-_HTML_NORMALIZED = TextCache(_normalize, max_chars=8_000_000)
+_HTML_NORMALIZED = TextCache(_normalize, max_chars=2_000_000)
 
 
 def quick_normalize(raw: str) -> str:

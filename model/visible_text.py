@@ -122,8 +122,18 @@ def link_config() -> dict:
 _URL_PARTS = re.compile(r"^\s*(?:([a-z][a-z0-9+.-]*):)?(?://)?([^/?#\s]*)", re.I)
 
 
+@lru_cache(maxsize=1)
+def _maybe_link_target() -> re.Pattern:
+    """A quick test most links (/jobs/1, https://board.example/...) fail: no listed host or scheme in them."""
+    config = link_config()
+    words = [re.escape(h) for h in config["hosts"]] + [rf"^\s*{re.escape(s)}:" for s in config["schemes"]]
+    return re.compile("|".join(words), re.I)
+
+
 def is_link_target(href: str) -> bool:
     """A link whose target the rules should read: a messenger host or a contact scheme."""
+    if not _maybe_link_target().search(href):
+        return False
     config = link_config()
     m = _URL_PARTS.match(href)
     if not m:
@@ -191,9 +201,9 @@ def segments_to_map(segments: list[tuple[int, int, int, int]]) -> tuple[np.ndarr
 # The tokenizer: a '<' that opens a tag, comment or declaration; the rest of a
 # start tag (quoted values may hold '>'; possessive, so a failed match costs
 # one scan of the tag); attributes; character references.
-_MARKUP = re.compile(r"<(?=[A-Za-z!/?])")
-_TAG_NAME = re.compile(r"[A-Za-z][^\t\n\f\r />]*")
-_START_TAG = re.compile(r"""<([A-Za-z][^\t\n\f\r />]*+)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>""")
+# The next token: a start or end tag (name, attributes, '>' unless the input ends inside it), or a
+# '<' that opens a comment or declaration. Possessive, so a tag left open costs one scan.
+_TOKEN = re.compile(r"""<(?:(/?)([A-Za-z][^\t\n\f\r />]*+)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)(>?)|(?=[!?/]))""")
 # Text that needs more than a copy: references, CR, NUL.
 _SPECIAL = re.compile(r"[&\r\0]")
 _ATTR = re.compile(r"""([^\t\n\f\r />"'=][^\t\n\f\r />=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]*)))?""")
@@ -234,38 +244,28 @@ class _VisibleTextReader:
     # -- tokenizer -------------------------------------------------------------------------------
     def run(self) -> None:
         raw, n, pos, steps = self._raw, len(self._raw), 0, 0
+        search = _TOKEN.search
         while pos < n:
             steps += 1
             if not steps & 255:
                 budget.check()  # the API's per-request scoring budget (model/budget.py)
-            m = _MARKUP.search(raw, pos)
+            m = search(raw, pos)
             if m is None:
                 self._data(pos, n)
                 break
             lt = m.start()
             if lt > pos:
                 self._data(pos, lt)
-            nxt = raw[lt + 1]
-            if nxt == "!":
-                pos = self._comment_end(lt) if raw.startswith("<!--", lt) else self._bogus_comment(lt)
-            elif nxt == "?":
-                pos = self._bogus_comment(lt)
-            elif nxt == "/":
-                name = _TAG_NAME.match(raw, lt + 2)
-                if name is None:
-                    pos = lt + 3 if raw.startswith(">", lt + 2) else self._bogus_comment(lt)
-                    continue
-                close = raw.find(">", name.end())
-                pos = close + 1 if close != -1 else n
-                if close != -1:
-                    self._end_tag(name.group().lower(), lt, pos)
-            else:
-                tag_match = _START_TAG.match(raw, lt)
-                if tag_match is None:  # a quote left open: the tag runs to the end of the input
+            name = m.group(2)
+            if name is not None:
+                if not m.group(4):  # the input ends inside the tag: nothing more is text
                     break
-                pos = tag_match.end()
-                tag = tag_match.group(1).lower()
-                self._start_tag(tag, tag_match.group(2), lt, pos)
+                pos = m.end()
+                tag = name.lower()
+                if m.group(1):
+                    self._end_tag(tag, lt, pos)
+                    continue
+                self._start_tag(tag, m.group(3), lt, pos)
                 if tag in _RAW_TEXT or tag in _RCDATA:
                     end = _end_tag_pattern(tag).search(raw, pos)
                     stop = end.start() if end else n
@@ -275,6 +275,14 @@ class _VisibleTextReader:
                 elif tag == "plaintext":
                     self._data(pos, n, references=False)
                     break
+                continue
+            nxt = raw[lt + 1]
+            if nxt == "!":
+                pos = self._comment_end(lt) if raw.startswith("<!--", lt) else self._bogus_comment(lt)
+            elif nxt == "?":
+                pos = self._bogus_comment(lt)
+            else:  # "</" not followed by a letter: "</>" is dropped, the rest is a bogus comment
+                pos = lt + 3 if raw.startswith(">", lt + 2) else self._bogus_comment(lt)
 
     def _comment_end(self, lt: int) -> int:
         """Past "-->" (or "--!>"; "<!-->" and "<!--->" are empty comments); an open comment runs to the end."""
@@ -526,7 +534,8 @@ class TextCache:
             self._chars = 0
 
 
-_CACHE = TextCache(_parse, max_chars=8_000_000)
+# Bounded by raw length: a cached page holds about 32 bytes of maps per character read.
+_CACHE = TextCache(_parse, max_chars=2_000_000)
 
 
 def read_page(raw: str) -> PageText:

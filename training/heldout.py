@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -175,7 +176,7 @@ def run_held_out(
     ad: set, kind, board, origin, id, label, margin (uncalibrated) and
     probability (the fold model's own calibration).
     """
-    from joblib import Parallel, delayed
+    from joblib import delayed
 
     frame = add_board_columns(frame.reset_index(drop=True))
     if len(prepared) != len(frame):
@@ -188,7 +189,7 @@ def run_held_out(
         delayed(_fit_and_score)(classifier, prepared, labels, groups, boards, None if weights is None else weights(frame.iloc[s.train]), s)
         for s in sets
     ]
-    results = Parallel(n_jobs=n_jobs, verbose=0)(jobs) if jobs else []
+    results = _run_jobs(jobs, sets, n_jobs)
     parts = []
     for s, (margins, probs) in zip(sets, results):
         rows = frame.iloc[s.test]
@@ -209,6 +210,30 @@ def run_held_out(
         )
     columns = ["set", "kind", "board", "origin", "id", "lang", "label", "margin", "probability"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def _run_jobs(jobs: list, sets: Sequence[HeldOutSet], n_jobs: int) -> list:
+    """Run the fits `n_jobs` at a time in worker processes; a batch whose worker dies is rerun here.
+
+    A held-out run is long, and on a shared machine a worker can be killed
+    from outside (memory pressure, a stray signal); losing every finished fit
+    to one dead worker would waste the run.
+    """
+    from joblib import Parallel
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    results: list = []
+    step = max(1, n_jobs)
+    for start in range(0, len(jobs), step):
+        batch = jobs[start : start + step]
+        began = time.time()
+        try:
+            results += Parallel(n_jobs=n_jobs, verbose=0)(batch) if n_jobs > 1 else [f(*a, **k) for f, a, k in batch]
+        except TerminatedWorkerError as exc:
+            log.warning("held-out: a worker died (%s); fitting %s in this process", exc.__class__.__name__, ", ".join(s.name for s in sets[start : start + step]))
+            results += [f(*a, **k) for f, a, k in batch]
+        log.info("held-out: %s done in %.0f s", ", ".join(s.name for s in sets[start : start + step]), time.time() - began)
+    return results
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class CorsMiddleware:
         if response is None:
             from starlette.responses import Response
 
-            response = Response(status_code=204)
+            response = Response(status_code=200)
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = ", ".join(ALLOW_METHODS)
         response.headers["Access-Control-Allow-Headers"] = self.allow_headers

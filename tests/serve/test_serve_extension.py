@@ -17,15 +17,12 @@ import http.server
 import os
 import shutil
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from job_page import build_page  # noqa: E402
+from job_page import build_page
 
 CHROMIUM = os.environ.get("LURESCAN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
