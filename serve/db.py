@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, create_engine, event
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -83,6 +83,25 @@ class Feedback(ListingText, Base):
     note: Mapped[str | None] = mapped_column(Text)
     model_version: Mapped[str | None] = mapped_column(String(128))
     scam_probability: Mapped[float | None] = mapped_column(Float)
+
+
+class FeedbackIdempotency(Base):
+    """An `Idempotency-Key` a client sent with a feedback, and the row it created.
+
+    A separate table (created on start in existing databases too): a retry
+    after a lost acknowledgement finds its row here instead of adding a
+    duplicate verdict. The unique constraint settles concurrent retries.
+    """
+
+    __tablename__ = "feedback_idempotency"
+    __table_args__ = (UniqueConstraint("api_key", "key", name="uq_feedback_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    api_key: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(128))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    feedback_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
 
 class StoredListing(ListingText, Base):

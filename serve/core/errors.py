@@ -13,6 +13,7 @@ Every error a client can cause has a type an integrator can switch on:
     storage_disabled        403  `store: true` while the server stores no texts
     not_found               404  no such endpoint (or no such stored listing)
     method_not_allowed      405
+    idempotency_conflict    409  an Idempotency-Key reused with a different feedback
     payload_too_large       413  the body is larger than allowed
     too_many_items          413  a batch has more listings than allowed
     rate_limited            429  slow down; Retry-After says for how long

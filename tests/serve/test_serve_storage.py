@@ -91,3 +91,51 @@ def test_readiness_writes(make_client, tmp_path):
 def test_in_memory_database_is_refused(url):
     with pytest.raises(ValueError, match="in memory"):
         Database(url)
+
+
+def _feedback_rows(client) -> list:
+    with client.app.state.lurescan.db.session() as s:
+        return s.scalars(select(Feedback).order_by(Feedback.id)).all()
+
+
+def test_idempotency_key_makes_a_retry_return_the_first_row(make_client, database_url):
+    """A retry after a lost acknowledgement created a duplicate verdict."""
+    with make_client(database_url=database_url) as client:
+        body = {"verdict": "scam", "note": "n", "listing": {"id": "ad-9", "text": SCAM_AD}, "scam_probability": 0.9}
+        headers = {"Idempotency-Key": "4b0c2c1e-retry"}
+        first = client.post("/v1/feedback", json=body, headers=headers)
+        again = client.post("/v1/feedback", json=body, headers=headers)
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+        assert "Idempotent-Replayed" not in first.headers
+        other = client.post("/v1/feedback", json={**body, "verdict": "legitimate"}, headers=headers)
+        assert other.status_code == 409 and other.json()["error"]["type"] == "idempotency_conflict"
+        assert client.post("/v1/feedback", json=body).status_code == 201  # no key: a new row
+        assert len(_feedback_rows(client)) == 2
+
+
+def test_idempotency_key_is_per_api_key(make_client, database_url, keys_file, keys):
+    with make_client(database_url=database_url, api_keys_file=keys_file) as client:
+        body = {"verdict": "scam", "listing": {"text": SCAM_AD}, "scam_probability": 0.9}
+        for name in ("board-a", "board-b"):
+            r = client.post("/v1/feedback", json=body, headers={"Idempotency-Key": "same", "X-API-Key": keys[name]})
+            assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
+        assert len(_feedback_rows(client)) == 2
+
+
+def test_export_keeps_one_current_verdict_per_listing_with_its_id_and_note(make_client, database_url, tmp_path):
+    import pandas as pd
+    from lurescan.serve.export import export_feedback
+
+    with make_client(database_url=database_url) as client:
+        stored = client.post("/v1/score", json={"id": "board-77", "text": SCAM_AD, "store": True}).json()["stored_id"]
+        client.post("/v1/feedback", json={"verdict": "legitimate", "stored_id": stored, "note": "first look"})
+        client.post("/v1/feedback", json={"verdict": "scam", "stored_id": stored, "note": "Telegram only"})
+        client.post("/v1/feedback", json={"verdict": "scam", "listing": {"id": "board-78", "text": SCAM_AD}})
+        client.post("/v1/feedback", json={"verdict": "legitimate", "listing": {"id": "board-78", "text": SCAM_AD}})
+        assert len(_feedback_rows(client)) == 4  # the history is kept
+        summary = export_feedback(client.app.state.lurescan.db, tmp_path / "out.csv")
+    frame = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert summary.rows == 2
+    current = dict(zip(frame["listing_id"], zip(frame["label"], frame["note"])))
+    assert current == {"board-77": ("1", "Telegram only"), "board-78": ("0", "")}
