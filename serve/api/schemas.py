@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from lurescan.model.language import canonical_language_tag
-from lurescan.model.listing import JobListing
+from lurescan.model.listing import TEXT_FIELDS, JobListing
 from lurescan.model.reading import reads_empty
 from lurescan.model.scoring import ListingScore
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..core.errors import EMPTY_LISTING
@@ -45,10 +46,21 @@ class ListingIn(JobListing):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_AD]})
 
+    # Unknown fields of a listing that has text (`lang`, `source` from a CSV): set aside and
+    # reported in the result's `warnings` (or refused with `strict_fields`). A listing whose only
+    # text is under unknown names ("descripton") is still refused: the name is the likely typo.
+    ignored_fields: SkipJsonSchema[list[str]] = Field(default_factory=list, exclude=True, repr=False)
+
     @model_validator(mode="before")
     @classmethod
     def _unicode(cls, data: Any) -> Any:
-        return _valid_unicode(data)
+        data = _valid_unicode(data)
+        if isinstance(data, dict):
+            unknown = [key for key in data if key not in cls.model_fields or key == "ignored_fields"]
+            if unknown and any(isinstance(data.get(f), str) and data[f].strip() for f in TEXT_FIELDS):
+                data = {key: value for key, value in data.items() if key not in unknown}
+                data["ignored_fields"] = [str(key)[:64] for key in unknown]
+        return data
 
     @model_validator(mode="after")
     def _has_text(self) -> ListingIn:
@@ -124,6 +136,12 @@ class BatchRequest(BaseModel):
 
 class ScoreResult(ListingScore):
     """The score of one listing; reason offsets index each field exactly as you sent it."""
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description="What was accepted but not used, e.g. unknown fields (present only when there is one).",
+    )
 
     stored_id: int | None = Field(
         default=None,

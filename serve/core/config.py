@@ -148,6 +148,10 @@ class Settings(BaseSettings):
         "`lurescan serve --cors-origin ORIGIN` (repeatable) sets it too.",
     )
 
+    strict_fields: bool = Field(
+        default=False,
+        description="Refuse listings with unknown fields (422 extra_forbidden); off: they are ignored and named in the result's warnings.",
+    )
     metrics_public: bool = Field(
         default=False,
         description="Serve /metrics without a key (for a scraper on a private network); otherwise it needs an admin key.",

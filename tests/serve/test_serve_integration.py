@@ -95,7 +95,7 @@ def test_per_item_batch_results(client):
     assert "scam_probability" in results[0] and "scam_probability" in results[4]
     assert results[1]["error"]["type"] == "empty_listing"
     assert results[2]["error"]["type"] == "validation_error" and results[2]["error"]["details"][0]["loc"][:3] == ["listings", 2, "title"]
-    assert results[3]["error"]["type"] == "validation_error"
+    assert "scam_probability" in results[3] and results[3]["warnings"]  # unknown field: ignored, named
     # Without per_item the batch is refused as before, naming the item.
     whole = client.post("/v1/score/batch", json={"listings": listings})
     assert whole.status_code == 422 and whole.json()["error"]["details"][0]["loc"][:2] == ["listings", 1]
@@ -109,3 +109,29 @@ def test_per_item_budget_error_stays_in_its_item(make_client):
             "id": "a",
             "error": {"type": "scoring_budget_exceeded", "message": response.json()["results"][0]["error"]["message"]},
         }
+
+
+def test_unknown_fields_are_ignored_with_a_warning(client):
+    """`lang`, `source` from a CSV were refused; now they are named in warnings."""
+    r = client.post("/v1/score", json={"text": SCAM_AD, "lang": "en", "source": "csv"})
+    assert r.status_code == 200, r.text
+    assert r.json()["warnings"] == [
+        "unknown field 'lang' ignored (strict_fields would refuse it)",
+        "unknown field 'source' ignored (strict_fields would refuse it)",
+    ]
+    assert "warnings" not in client.post("/v1/score", json={"text": SCAM_AD}).json()
+    batch = client.post("/v1/score/batch", json={"listings": [{"text": SCAM_AD, "lang": "en"}, {"text": SCAM_AD}]})
+    assert [len(x.get("warnings", [])) for x in batch.json()["results"]] == [1, 0]
+    # Text only under an unknown name is still refused, naming it (the likely typo).
+    typo = client.post("/v1/score", json={"descripton": SCAM_AD})
+    assert typo.status_code == 422 and typo.json()["error"]["details"][0]["loc"] == ["descripton"]
+
+
+def test_strict_fields_refuses_unknown_fields(make_client):
+    with make_client(strict_fields=True) as client:
+        r = client.post("/v1/score", json={"text": SCAM_AD, "lang": "en"})
+        assert r.status_code == 422
+        assert r.json()["error"]["details"][0] == {"loc": ["lang"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+        per_item = client.post("/v1/score/batch", json={"listings": [{"text": SCAM_AD, "lang": "en"}, {"text": SCAM_AD}], "per_item": True})
+        results = per_item.json()["results"]
+        assert results[0]["error"]["details"][0]["loc"] == ["listings", 0, "lang"] and "scam_probability" in results[1]

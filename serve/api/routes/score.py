@@ -72,9 +72,20 @@ async def score_listings(
     ),
 )
 async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> ScoreResult:
+    if body.ignored_fields and state.settings.strict_fields:
+        raise RequestValidationError(_unknown_field_errors(body.ignored_fields, ("body",)))
     threshold = body.threshold if body.threshold is not None else client.threshold
     [result] = await score_listings(state, client.name, [body.as_listing()], threshold, body.store, "single")
+    result.warnings = _unknown_field_warnings(body.ignored_fields)
     return result
+
+
+def _unknown_field_errors(names: list[str], loc: tuple) -> list[dict]:
+    return [{"loc": (*loc, name), "msg": "Extra inputs are not permitted", "type": "extra_forbidden"} for name in names]
+
+
+def _unknown_field_warnings(names: list[str]) -> list[str]:
+    return [f"unknown field {name!r} ignored (strict_fields would refuse it)" for name in names]
 
 
 @router.post(
@@ -105,6 +116,9 @@ async def score_batch(body: BatchRequest, client: BatchClientDep, state: StateDe
             valid[i] = ListingIn.model_validate(item)
         except ValidationError as exc:
             problems[i] = [{**e, "loc": ("body", "listings", i, *e["loc"])} for e in exc.errors()]
+            continue
+        if valid[i].ignored_fields and state.settings.strict_fields:
+            problems[i] = _unknown_field_errors(valid.pop(i).ignored_fields, ("body", "listings", i))
     if problems and not body.per_item:
         raise RequestValidationError([e for i in sorted(problems) for e in problems[i]])
     results: dict[int, ScoreResult | ItemError] = {i: _item_error(body.listings[i], errs) for i, errs in problems.items()}
@@ -113,6 +127,8 @@ async def score_batch(body: BatchRequest, client: BatchClientDep, state: StateDe
     if listings:
         try:
             scored = await score_listings(state, client.name, listings, threshold, body.store, "batch")
+            for i, result in zip(order, scored):
+                result.warnings = _unknown_field_warnings(valid[i].ignored_fields)
             results.update(zip(order, scored))
         except ApiError as exc:
             if not body.per_item or exc.type != "scoring_budget_exceeded":
