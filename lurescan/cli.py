@@ -195,6 +195,7 @@ def score(
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="Score one ad given as text; prints JSON.")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
+    board_country: Annotated[Optional[str], typer.Option(help="ISO 3166-1 code of the board's country (KH): its ads for work there are local. A board_country column wins.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (memory is bounded by this).")] = 2000,
     sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -203,7 +204,7 @@ def score(
     num_cpus: Annotated[Optional[int], typer.Option(help="CPUs the Ray job may use (default: all). --engine ray only.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Rows per scoring batch on Ray (default: by bundle kind). --engine ray only.")] = None,
 ):
-    """Score listings with a bundle: adds scam_probability, flagged and reasons (JSON, spans into the input)."""
+    """Score listings with a bundle: adds scam_probability, flagged, per-category scores and reasons (JSON, spans into the input)."""
     from lurescan.model.scoring import load_scorer
 
     if text is None and (input is None or output is None):
@@ -222,12 +223,12 @@ def score(
         raise ValueError(f"--threshold must be a number from 0 to 1 (got {threshold})")
     scorer = load_scorer(model)
     if text is not None:
-        result = scorer.score([{"text": text}], threshold=threshold)[0]
+        result = scorer.score([{"text": text, "board_country": board_country}], threshold=threshold)[0]
         typer.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=2))
         return
     from lurescan.model.filescore import score_file
 
-    summary = score_file(scorer, input, output, chunk_size=chunk_size, threshold=threshold, sep=sep, progress=progress)
+    summary = score_file(scorer, input, output, chunk_size=chunk_size, threshold=threshold, sep=sep, progress=progress, board_country=board_country)
     typer.echo(f"scored {summary['rows']} listings ({summary['flagged']} flagged) -> {summary['output']}", err=True)
 
 

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from .scoring import Scorer
 from .tables import TableError, detect_format, frame_to_listings, iter_chunks, require_text_columns, sniff_separator, table_writer
 
-OUTPUT_COLUMNS = ("scam_probability", "flagged", "reasons")
+OUTPUT_COLUMNS = ("scam_probability", "flagged", "categories", "category_flags", "decided_by", "reasons")
 
 
 def _count_rows(path: Path) -> Optional[int]:
@@ -31,11 +31,16 @@ def _count_rows(path: Path) -> Optional[int]:
     return None
 
 
-def score_frame(scorer: Scorer, frame: pd.DataFrame, mapping: dict[str, str], threshold: Optional[float] = None) -> pd.DataFrame:
+def score_frame(
+    scorer: Scorer, frame: pd.DataFrame, mapping: dict[str, str], threshold: Optional[float] = None, board_country: Optional[str] = None
+) -> pd.DataFrame:
     listings = frame_to_listings(frame, mapping)
+    if board_country:
+        # The board's country for every row that does not name its own.
+        listings = [l if l.board_country else l.model_copy(update={"board_country": board_country.upper()}) for l in listings]
     empty = [i for i, listing in enumerate(listings) if not listing.has_text()]
     scores = scorer.score([listing for listing in listings if listing.has_text()], threshold=threshold)
-    probs, flags, reasons = [], [], []
+    probs, flags, reasons, categories, category_flags, decided = [], [], [], [], [], []
     it = iter(scores)
     empty_set = set(empty)
     for i in range(len(listings)):
@@ -44,14 +49,23 @@ def score_frame(scorer: Scorer, frame: pd.DataFrame, mapping: dict[str, str], th
             probs.append(None)
             flags.append(None)
             reasons.append("[]")
+            categories.append("{}")
+            category_flags.append("{}")
+            decided.append(None)
             continue
         s = next(it)
         probs.append(s.scam_probability)
         flags.append(s.flagged)
         reasons.append(json.dumps([r.model_dump() for r in s.reasons], ensure_ascii=False))
+        categories.append(json.dumps(s.categories))
+        category_flags.append(json.dumps(s.category_flags))
+        decided.append(s.decided_by.rule_id if s.decided_by else None)
     out = frame.copy()
     out["scam_probability"] = pd.array(probs, dtype="Float64")
     out["flagged"] = pd.array(flags, dtype="boolean")
+    out["categories"] = categories
+    out["category_flags"] = category_flags
+    out["decided_by"] = pd.array(decided, dtype="string")
     out["reasons"] = reasons
     return out
 
@@ -64,6 +78,7 @@ def score_file(
     threshold: Optional[float] = None,
     sep: Optional[str] = None,
     progress: bool = True,
+    board_country: Optional[str] = None,
 ) -> dict:
     """Stream `input_path` through the scorer into `output_path`; returns counts."""
     input_path, output_path = Path(input_path), Path(output_path)
@@ -78,7 +93,7 @@ def score_file(
         for chunk in iter_chunks(input_path, chunk_size=chunk_size, sep=sep):
             if mapping is None:
                 mapping = require_text_columns(input_path, list(chunk.columns))
-            scored = score_frame(scorer, chunk, mapping, threshold)
+            scored = score_frame(scorer, chunk, mapping, threshold, board_country)
             writer.write(scored)
             total += len(scored)
             flagged += int(scored["flagged"].fillna(False).sum())

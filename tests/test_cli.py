@@ -71,11 +71,13 @@ def test_train_evaluate_score_end_to_end(tmp_path, corpus_files, listings_frame)
         result = run("score", "--model", out, "--input", src, "--output", dst, "--chunk-size", 16, "--no-progress")
         assert result.exit_code == 0, result.output
         scored = pd.read_parquet(dst) if suffix == "parquet" else (pd.read_csv(dst, dtype={"listing_ref": str}) if suffix == "csv" else pd.read_json(dst, lines=True))
-        assert list(scored.columns) == [*listings_frame.columns, "scam_probability", "flagged", "reasons"]
+        assert list(scored.columns) == [*listings_frame.columns, "scam_probability", "flagged", "categories", "category_flags", "decided_by", "reasons"]
         assert scored["listing_ref"].tolist() == listings_frame["listing_ref"].tolist()
         assert scored["text"].tolist() == listings_frame["text"].tolist()
         threshold = json.loads((out / "manifest.json").read_text())["threshold"]["threshold"]
-        assert ((scored["scam_probability"] >= threshold) == scored["flagged"].astype(bool)).all()
+        decided = scored["decided_by"].notna()
+        assert ((scored["scam_probability"] >= threshold) | decided == scored["flagged"].astype(bool)).all()
+        assert all(set(json.loads(c)) == set(json.loads(f)) for c, f in zip(scored["categories"], scored["category_flags"]))
         n_reasons = 0
         for row, reasons in zip(listings_frame.to_dict("records"), scored["reasons"]):
             for reason in json.loads(reasons):
@@ -90,6 +92,23 @@ def test_score_text_prints_json(small_bundle):
     payload = json.loads(result.output)
     assert {"scam_probability", "flagged", "reasons", "language", "model_version"} <= set(payload)
     assert payload["language"] == "vi"
+    assert payload["categories"]["overseas_lure"] > 0 and set(payload["categories"]) == set(payload["category_flags"])
+
+
+def test_score_board_country_makes_a_local_ad_local(small_bundle, tmp_path):
+    """The same ad, on a Cambodian board for readers there, keeps its lures but loses the destination reason."""
+    ad = "Customer service in Phnom Penh. Salary $1,500/month, no experience needed, housing provided. Telegram @hr_pp"
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"text": [ad], "language": ["vi"]}).to_csv(src, index=False)
+    categories = {}
+    for board in (None, "KH"):
+        dst = tmp_path / f"out-{board}.csv"
+        result = run("score", "--model", small_bundle, "--input", src, "--output", dst, "--no-progress", *(["--board-country", board] if board else []))
+        assert result.exit_code == 0, result.output
+        reasons = json.loads(pd.read_csv(dst)["reasons"][0])
+        categories[board] = {r["category"] for r in reasons}
+    assert "high_risk_destination" in categories[None] and "high_risk_destination" not in categories["KH"]
+    assert "pay_out_of_line" in categories["KH"]
 
 
 @pytest.mark.parametrize(

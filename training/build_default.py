@@ -89,7 +89,7 @@ def train_command(args: TrainArgs) -> str:
     parts = ["lurescan train"] + [f"--data {f}" for f in args.data.data]
     parts += [f"--out {args.out}", f"--model-version {args.model_version}", f"--split-seed {args.data.split_seed}"]
     parts += [f"--n-char-features {m.n_char_features}", f"--n-word-features {m.n_word_features}", f"--text-view {m.text_view}"]
-    parts += [f"--description {shlex.quote(args.description)}"]
+    parts += [f"--description {shlex.quote(args.description)}", "--no-progress"]
     return " \\\n  ".join(parts)
 
 
