@@ -46,6 +46,12 @@ def store_scored(
 
 
 def get_stored(db: Database, api_key: str, stored_id: int) -> JobListing | None:
+    found = get_stored_scored(db, api_key, stored_id)
+    return found[0] if found else None
+
+
+def get_stored_scored(db: Database, api_key: str, stored_id: int) -> tuple[JobListing, str, float] | None:
+    """A stored listing with the model version and score the server gave it (what the moderator saw)."""
     with db.session() as session:
         row = session.scalar(
             select(StoredListing).where(StoredListing.id == stored_id, StoredListing.api_key == api_key)
@@ -53,7 +59,7 @@ def get_stored(db: Database, api_key: str, stored_id: int) -> JobListing | None:
         if row is None:
             return None
         fields = {name: getattr(row, name) for name in LISTING_COLUMNS}
-        return JobListing(id=row.listing_id, language=row.language, **fields)
+        return JobListing(id=row.listing_id, language=row.language, **fields), row.model_version, row.scam_probability
 
 
 def add_feedback(

@@ -139,3 +139,17 @@ def test_export_keeps_one_current_verdict_per_listing_with_its_id_and_note(make_
     assert summary.rows == 2
     current = dict(zip(frame["listing_id"], zip(frame["label"], frame["note"])))
     assert current == {"board-77": ("1", "Telegram only"), "board-78": ("0", "")}
+
+
+def test_feedback_on_a_stored_listing_records_the_servers_version_and_score(make_client, database_url):
+    """The client's model_version and score were stored as sent, even for a listing the server scored."""
+    with make_client(database_url=database_url) as client:
+        scored = client.post("/v1/score", json={"text": SCAM_AD, "store": True}).json()
+        receipt = client.post(
+            "/v1/feedback",
+            json={"verdict": "scam", "stored_id": scored["stored_id"], "model_version": "made-up", "scam_probability": 0.01},
+        ).json()
+        assert receipt["model_version"] == scored["model_version"]
+        assert receipt["scam_probability"] == pytest.approx(scored["scam_probability"])
+        sent_score = client.post("/v1/feedback", json={"verdict": "scam", "listing": {"text": SCAM_AD}, "scam_probability": 0.5}).json()
+        assert sent_score["model_version"] == scored["model_version"] and sent_score["scam_probability"] == 0.5

@@ -64,16 +64,21 @@ async def feedback(
         raise ApiError(
             422, "validation_error", f"note: at most {settings.max_note_chars} characters ({len(body.note)} sent)"
         )
+    model_version, probability = body.model_version, body.scam_probability
     if body.stored_id is not None:
-        listing = await anyio.to_thread.run_sync(crud.get_stored, state.db, client.name, body.stored_id)
-        if listing is None:
+        found = await anyio.to_thread.run_sync(crud.get_stored_scored, state.db, client.name, body.stored_id)
+        if found is None:
             raise ApiError(404, "not_found", f"no stored listing {body.stored_id} for this API key")
+        # The server scored it: its model version and score are recorded, not the client's copy of them.
+        listing, model_version, probability = found
     else:
         listing = body.listing.as_listing()
-    model_version, probability, language = body.model_version, body.scam_probability, listing.language
+    language = listing.language
     if probability is None:
         [score] = await state.scoring.score([listing])
         model_version, probability, language = score.model_version, score.scam_probability, score.language
+    elif model_version is None and state.holder.scorer is not None:
+        model_version = state.holder.scorer.model_version  # a score sent without its version: the model serving now
     def add_row():
         return crud.add_feedback(
             state.db,
