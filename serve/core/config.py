@@ -182,6 +182,11 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         default=1_000, ge=1, description="Listings a key may send at once before the sustained rate applies."
     )
+    rate_limit_bytes_per_token: int = Field(
+        default=50_000,
+        ge=0,
+        description="A request costs at least one token per this many bytes of body (a batch at most what a full batch costs; 0 = count listings only).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://... to share rate limits between workers and replicas; unset = in-process buckets (per worker).",
