@@ -4,8 +4,11 @@ Starts `lurescan serve` on loopback with API keys and a SQLite file (or the
 database you give), and sends valid and invalid requests from several
 concurrent clients: single and batch scoring, feedback, bad JSON, missing
 fields, empty text, unknown fields, oversize bodies, too many items, wrong
-and missing keys, a rate-limited key, deep JSON, odd Unicode. Every answer
-must have the status its request deserves and none may be a 5xx. The
+and missing keys, a rate-limited key, deep JSON, odd Unicode, and the
+pathological inputs of tests/fixtures/pathological.yaml (runs that once made
+one regular expression take minutes). Every answer must have the status its
+request deserves and none may be a 5xx; the latency of good requests is
+reported (p50, p99). The
 workers' resident memory is sampled throughout. Midway the whole server is
 killed with SIGKILL and started again on the same database; at the end
 every feedback row the server acknowledged (201) must be in the database.
@@ -35,6 +38,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 from loadtest import REPO, Server, free_port, load_listings, machine, tree
 
 MAX_BATCH = 16
+PATHOLOGICAL = REPO / "tests" / "fixtures" / "pathological.yaml"
+# Request kinds whose latency is "good traffic" (answered 200/201).
+GOOD_KINDS = frozenset({"score", "batch", "feedback", "store", "model"})
+
+
+def pathological_listings() -> list[dict]:
+    """One listing per pathological input (each field as the corpus says)."""
+    import yaml
+
+    out = []
+    for spec in yaml.safe_load(PATHOLOGICAL.read_text("utf-8"))["inputs"]:
+        unit = spec["unit"]
+        text = (unit * (spec["chars"] // len(unit) + 1))[: spec["chars"]] + spec.get("tail", "")
+        out.append({field: text for field in spec["fields"]})
+    return out
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -103,6 +121,7 @@ def make_keys(path: Path) -> dict[str, str]:
 def request_kinds(listings: list[dict], keys: dict[str, str]):
     """(name, weight, expected statuses, builder) for every kind of request the soak sends."""
     ok = {"X-API-Key": keys["soak"], "Content-Type": "application/json"}
+    pathological = pathological_listings()
 
     def listing(rng):
         return dict(rng.choice(listings), id=f"soak-{rng.randrange(10**9)}")
@@ -194,6 +213,8 @@ def request_kinds(listings: list[dict], keys: dict[str, str]):
             ),
         ),
         ("health", 1, {200}, lambda rng: ("GET", "/readyz", {}, None)),
+        # 422 for the ones that are only whitespace (empty_listing), or past the scoring budget.
+        ("pathological", 3, {200, 422}, lambda rng: ("POST", "/v1/score", ok, js(rng.choice(pathological)))),
     ]
 
 
@@ -205,6 +226,7 @@ class Tally:
         self.transport_errors = Counter()
         self.acked_feedback: set[int] = set()
         self.examples: dict[str, str] = {}
+        self.good_latency: list[float] = []
 
     def record(self, kind: str, status, expected: set[int], body: bytes | None) -> None:
         self.by_kind.setdefault(kind, Counter())[str(status)] += 1
@@ -229,7 +251,10 @@ async def client_loop(
             _, _, expected, build = by_name[name]
             method, path, headers, body = build(rng)
             try:
+                sent = time.perf_counter()
                 r = await client.request(method, base_ref[0] + path, headers=headers, content=body)
+                if name in GOOD_KINDS and r.status_code in (200, 201) and not outage.is_set():
+                    tally.good_latency.append(time.perf_counter() - sent)
             except httpx.HTTPError as exc:
                 # Connection refused/reset while the server is down is expected; anything else is counted.
                 tally.transport_errors["during_outage" if outage.is_set() else f"{name}:{type(exc).__name__}"] += 1
@@ -314,6 +339,13 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
             seg["rss_growth_mb"] = round(late - early, 1)
             seg["rss_early_mb"], seg["rss_late_mb"] = round(early, 1), round(late, 1)
     total = sum(sum(c.values()) for c in tally.by_kind.values())
+    latencies = sorted(tally.good_latency)
+    if latencies:
+        report["good_latency_ms"] = {
+            "n": len(latencies),
+            "p50": round(1000 * latencies[len(latencies) // 2], 1),
+            "p99": round(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+        }
     report.update(
         requests=total,
         requests_per_s=round(total / (args.minutes * 60), 1),
@@ -372,6 +404,8 @@ def main(argv=None) -> int:
     for kind, counts in report["by_kind"].items():
         print(f"  {kind:18s} {counts}")
     print(f"5xx: {report['server_errors_5xx']}; unexpected statuses: {report['unexpected_statuses'] or 'none'}")
+    if "good_latency_ms" in report:
+        print(f"good requests: p50 {report['good_latency_ms']['p50']} ms, p99 {report['good_latency_ms']['p99']} ms")
     print(f"transport errors: {report['transport_errors'] or 'none'}")
     for i, seg in enumerate(report["memory_segments"]):
         if "rss_growth_mb" in seg:

@@ -227,10 +227,18 @@ def keys_create(
     ] = None,
 ):
     """Create a key: print it once, store only its sha256."""
-    from .core.config import ApiKeyEntry, KeysFile, read_keys_file
+    from .core.config import ApiKeyEntry, KeysFile, Settings, read_keys_file
     from .core.security import generate_key, hash_key
 
     existing = read_keys_file(file) if file.exists() else []
+    if burst is not None:
+        # The server refuses to start with such a key (a full batch could never pass): refuse it now.
+        max_items = Settings().max_batch_items
+        if burst < max_items:
+            raise ValueError(
+                f"--burst {burst} is below the server's max_batch_items ({max_items}): a full batch could never pass; "
+                f"give at least {max_items} (or lower LURESCAN_MAX_BATCH_ITEMS)"
+            )
     if any(k.name == name for k in existing):
         raise ValueError(f"{file}: a key named {name!r} exists already")
     key = generate_key()

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, create_engine, event
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -85,6 +85,25 @@ class Feedback(ListingText, Base):
     scam_probability: Mapped[float | None] = mapped_column(Float)
 
 
+class FeedbackIdempotency(Base):
+    """An `Idempotency-Key` a client sent with a feedback, and the row it created.
+
+    A separate table (created on start in existing databases too): a retry
+    after a lost acknowledgement finds its row here instead of adding a
+    duplicate verdict. The unique constraint settles concurrent retries.
+    """
+
+    __tablename__ = "feedback_idempotency"
+    __table_args__ = (UniqueConstraint("api_key", "key", name="uq_feedback_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    api_key: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(128))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    feedback_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
 class StoredListing(ListingText, Base):
     """A scored listing kept because the client asked (`store: true`)."""
 
@@ -116,8 +135,13 @@ class Database:
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if not parsed.database or parsed.database == ":memory:" or "mode=memory" in url:
+                # Every acknowledged row would be lost at restart, and each worker would have its own.
+                raise ValueError(
+                    f"database {url!r} is in memory: every stored verdict would be lost at restart; "
+                    "give a file (sqlite:///lurescan.sqlite3) or a PostgreSQL URL"
+                )
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"timeout": 15})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
@@ -133,6 +157,15 @@ class Database:
             Base.metadata.create_all(self.engine)
         except DatabaseError:
             Base.metadata.create_all(self.engine)
+
+    def check_writable(self) -> None:
+        """Open a write transaction and roll it back: raises where a write would fail
+        (a read-only SQLite file passed readiness, then failed every write with 500)."""
+        with self.engine.connect() as conn:
+            with conn.begin() as tx:
+                conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS lurescan_write_probe (at INTEGER)")
+                conn.exec_driver_sql("INSERT INTO lurescan_write_probe (at) VALUES (1)")
+                tx.rollback()
 
     def describe(self) -> str:
         """The URL without its password, for messages."""

@@ -3,9 +3,12 @@
 Writes the canonical training layout (`id, source, lang, title, company,
 location, salary, text, label`, then `description`, `requirements`,
 `benefits`, `contact` and the other listing fields that any exported row
-has), so `lurescan train --data FILE` reads it as is. Verdicts map to labels
+has, then the board's own `listing_id` and the moderator's `note`), so
+`lurescan train --data FILE` reads it as is. Verdicts map to labels
 scam=1, legitimate=0; `unsure` rows and rows stored without text are left
-out; a field a row lacks is written as "". Rows stream from the database
+out, and so is a verdict a later one of the same key replaces (same
+`stored_id` or same listing id: the current verdict counts, the history
+stays in the table); a field a row lacks is written as "". Rows stream from the database
 (server-side cursor on PostgreSQL, `yield_per` batches), so a large feedback
 table is never held in memory.
 """
@@ -17,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 from lurescan.model.tables import table_writer
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from .db import Database, Feedback
 
@@ -33,6 +37,8 @@ EXTRA_COLUMNS = (
     "company_profile",
     "html",
 )
+# What the board sent and the moderator wrote, written when some exported row has them.
+METADATA_COLUMNS = ("listing_id", "note")
 LABELS = {"scam": 1, "legitimate": 0}
 TEXT_COLUMNS = ("title", "company", "location", "salary", "text") + EXTRA_COLUMNS
 
@@ -45,11 +51,22 @@ class ExportSummary:
     skipped_no_text: int
 
 
+def _current():
+    """Rows no later verdict of the same key supersedes, on the same stored listing or the same board
+    listing id: one current verdict per listing is exported, the history stays in the table."""
+    later = aliased(Feedback)
+    same_listing = or_(
+        (later.stored_listing_id.is_not(None)) & (later.stored_listing_id == Feedback.stored_listing_id),
+        (later.listing_id.is_not(None)) & (later.listing_id == Feedback.listing_id),
+    )
+    return ~exists().where(later.api_key == Feedback.api_key, later.id > Feedback.id, same_listing)
+
+
 def _labelled_with_text():
     has_text = or_(
         *[getattr(Feedback, name).is_not(None) & (func.length(getattr(Feedback, name)) > 0) for name in TEXT_COLUMNS]
     )
-    return Feedback.verdict.in_(tuple(LABELS)), has_text
+    return Feedback.verdict.in_(tuple(LABELS)) & _current(), has_text
 
 
 def export_feedback(
@@ -68,12 +85,23 @@ def export_feedback(
                 )
             )
         ]
+        present_meta = [
+            name
+            for name in METADATA_COLUMNS
+            if session.scalar(
+                select(func.count())
+                .select_from(Feedback)
+                .where(labelled, has_text, getattr(Feedback, name).is_not(None), func.length(getattr(Feedback, name)) > 0)
+            )
+        ]
         skipped_unsure = (
-            session.scalar(select(func.count()).select_from(Feedback).where(Feedback.verdict.not_in(tuple(LABELS))))
+            session.scalar(
+                select(func.count()).select_from(Feedback).where(Feedback.verdict.not_in(tuple(LABELS)), _current())
+            )
             or 0
         )
         skipped_no_text = session.scalar(select(func.count()).select_from(Feedback).where(labelled, ~has_text)) or 0
-        columns = list(CANONICAL_COLUMNS) + present
+        columns = list(CANONICAL_COLUMNS) + present + present_meta
         text_columns = [name for name in columns if name not in ("id", "source", "lang", "label")]
         # Plain rows, not ORM objects: nothing accumulates in the session while streaming.
         query = (

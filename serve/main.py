@@ -23,6 +23,7 @@ from lurescan.model.bundle import BundleError
 from lurescan import __version__
 
 from .api.deps import API_KEY_HEADER
+from .api.openapi import declare_limits
 from .api.routes import docs, feedback, health, metrics, model, score, ui
 from .app_state import AppState
 from .batching import CoalescingScorer
@@ -36,6 +37,7 @@ from .core.media_type import JsonBodyMiddleware
 from .core.metrics import HttpMetricsMiddleware, mark_worker_dead
 from .core.ratelimit import build_rate_limiter
 from .core.recycle import ConnectionRecycleMiddleware
+from .core.request_id import RequestIdMiddleware
 from .core.security import KeyStore
 from .db import Database
 from .model_holder import ModelHolder
@@ -182,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.lurescan = state
+    declare_limits(app, settings)
     install_error_handlers(app)
 
     app.include_router(score.router)
@@ -215,6 +218,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CorsMiddleware,
             origins=settings.cors_origins,
             allow_headers=[API_KEY_HEADER, "Content-Type"],
-            expose_headers=["Retry-After"],
+            expose_headers=[
+                "Retry-After",
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
         )
+    # Outermost: every answer, middleware errors and preflights included, gets X-Request-ID (and X-RateLimit-*).
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -12,6 +12,7 @@ from ..core.config import Settings
 from ..core.errors import ApiError
 from ..core.metrics import RATE_LIMITED
 from ..core.ratelimit import retry_after_header
+from ..core.request_id import record_rate_limit
 from ..core.security import Client
 
 API_KEY_HEADER = "X-API-Key"
@@ -44,11 +45,14 @@ async def authenticated_client(request: Request, key: Annotated[str | None, Secu
     return request.app.state.lurescan.keys.authenticate(key, host)
 
 
-async def charge(state: AppState, client: Client, cost: int) -> None:
-    """Take `cost` tokens from the caller's bucket, or answer 429 with Retry-After."""
+async def charge(state: AppState, client: Client, cost: int, scope: dict | None = None) -> None:
+    """Take `cost` tokens from the caller's bucket, or answer 429 with Retry-After;
+    with the request's `scope`, its answer carries X-RateLimit-* headers."""
     if not state.settings.rate_limit_enabled:
         return
-    wait = await state.limiter.acquire(client, cost)
+    wait, remaining = await state.limiter.take(client, cost)
+    if scope is not None:
+        record_rate_limit(scope, client.burst, remaining, (client.burst - remaining) / client.rate_per_second)
     if wait > 0:
         RATE_LIMITED.inc()
         seconds = retry_after_header(wait)
@@ -60,8 +64,19 @@ async def charge(state: AppState, client: Client, cost: int) -> None:
         )
 
 
+def size_cost(request: Request, minimum: int) -> int:
+    """Tokens for what the request asks: `minimum` (its listings), or one per
+    `rate_limit_bytes_per_token` of body if more, so one 1 MB listing is not one token."""
+    per_token = request.app.state.lurescan.settings.rate_limit_bytes_per_token
+    try:
+        size = int(request.headers.get("content-length", "0"))
+    except ValueError:
+        size = 0
+    return max(minimum, -(-size // per_token) if per_token > 0 else 0, 1)
+
+
 async def rate_limited_client(request: Request, client: Annotated[Client, Depends(authenticated_client)]) -> Client:
-    await charge(request.app.state.lurescan, client, 1)
+    await charge(request.app.state.lurescan, client, size_cost(request, 1), request.scope)
     return client
 
 
@@ -69,7 +84,10 @@ async def batch_client(request: Request, client: Annotated[Client, Depends(authe
     """Charge a batch for the listings it asks for, counted on the raw body before validation
     (core/batch_precheck.py), so an invalid batch costs what a valid one would."""
     items = request.scope.get("state", {}).get("batch_items")
-    await charge(request.app.state.lurescan, client, max(1, items or 1))
+    state = request.app.state.lurescan
+    # Never more than the largest batch costs: a full batch must always be able to pass.
+    cost = min(size_cost(request, max(1, items or 1)), max(state.settings.max_batch_items, items or 1))
+    await charge(state, client, cost, request.scope)
     return client
 
 

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from lurescan.model.language import canonical_language_tag
-from lurescan.model.listing import JobListing
+from lurescan.model.listing import TEXT_FIELDS, JobListing
 from lurescan.model.reading import reads_empty
 from lurescan.model.scoring import ListingScore
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..core.errors import EMPTY_LISTING
@@ -29,11 +30,12 @@ EXAMPLE_AD = {
 
 
 _LISTING_FIELDS = frozenset(JobListing.model_fields)
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff\x00]")
 
 
 def _valid_unicode(data: Any) -> Any:
-    """Unpaired surrogates (JSON allows "\\ud800", UTF-8 does not) become U+FFFD, one for one, so offsets hold."""
+    """Unpaired surrogates (JSON allows "\\ud800", UTF-8 does not) and NUL (PostgreSQL text cannot hold
+    it: a 500 and a lost verdict, where SQLite stored it) become U+FFFD, one for one, so offsets hold."""
     if isinstance(data, dict):
         return {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in data.items()}
     return data
@@ -44,10 +46,21 @@ class ListingIn(JobListing):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_AD]})
 
+    # Unknown fields of a listing that has text (`lang`, `source` from a CSV): set aside and
+    # reported in the result's `warnings` (or refused with `strict_fields`). A listing whose only
+    # text is under unknown names ("descripton") is still refused: the name is the likely typo.
+    ignored_fields: SkipJsonSchema[list[str]] = Field(default_factory=list, exclude=True, repr=False)
+
     @model_validator(mode="before")
     @classmethod
     def _unicode(cls, data: Any) -> Any:
-        return _valid_unicode(data)
+        data = _valid_unicode(data)
+        if isinstance(data, dict):
+            unknown = [key for key in data if key not in cls.model_fields or key == "ignored_fields"]
+            if unknown and any(isinstance(data.get(f), str) and data[f].strip() for f in TEXT_FIELDS):
+                data = {key: value for key, value in data.items() if key not in unknown}
+                data["ignored_fields"] = [str(key)[:64] for key in unknown]
+        return data
 
     @model_validator(mode="after")
     def _has_text(self) -> ListingIn:
@@ -105,15 +118,30 @@ class BatchRequest(BaseModel):
         },
     )
 
-    listings: list[ListingIn] = Field(
-        min_length=1, description="The listings; see the batch size limit in the endpoint description."
+    # Objects here, each validated as a ListingIn by the route: with `per_item`, one bad listing
+    # is an error in its own result instead of a 422 for the whole batch.
+    listings: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="The listings (each a ListingIn); see the batch size limit in the endpoint description.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/ListingIn"}},
     )
     threshold: float | None = Threshold
     store: bool = Store
+    per_item: bool = Field(
+        default=False,
+        description="Answer a listing that is invalid (or cannot be scored) with an error in its own `results[i]` "
+        "and score the others; off: any invalid listing makes the whole batch a 422.",
+    )
 
 
 class ScoreResult(ListingScore):
     """The score of one listing; reason offsets index each field exactly as you sent it."""
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description="What was accepted but not used, e.g. unknown fields (present only when there is one).",
+    )
 
     stored_id: int | None = Field(
         default=None,
@@ -122,8 +150,23 @@ class ScoreResult(ListingScore):
     )
 
 
+class ItemErrorBody(BaseModel):
+    type: str = Field(description="The error type, as for a whole request (validation_error, empty_listing, ...).")
+    message: str
+    details: list[dict[str, Any]] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class ItemError(BaseModel):
+    """A listing of a `per_item` batch that was not scored, and why."""
+
+    id: str | None = Field(default=None, description="The listing's `id`, if it sent one.")
+    error: ItemErrorBody
+
+
 class BatchResult(BaseModel):
-    results: list[ScoreResult] = Field(description="One result per listing, in request order.")
+    results: list[ScoreResult | ItemError] = Field(
+        description="One result per listing, in request order: a score, or (with `per_item`) an error."
+    )
 
 
 class FeedbackRequest(BaseModel):
@@ -148,7 +191,10 @@ class FeedbackRequest(BaseModel):
     note: str | None = Field(default=None, description="Free text from the moderator.")
     listing: ListingIn | None = Field(default=None, description="The listing as it was scored (stored for retraining).")
     stored_id: int | None = Field(
-        default=None, description="Instead of `listing`: the `stored_id` from a `store: true` score request."
+        default=None,
+        ge=1,
+        le=2**63 - 1,  # a database BIGINT; larger gave 500 on both back ends
+        description="Instead of `listing`: the `stored_id` from a `store: true` score request.",
     )
     model_version: str | None = Field(
         default=None,

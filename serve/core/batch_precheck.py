@@ -102,5 +102,5 @@ class BatchPrecheckMiddleware:
         key = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == header), None)
         client = scope.get("client")
         caller = state.keys.authenticate(key, client[0] if client else None)
-        await charge(state, caller, self.max_items)
+        await charge(state, caller, self.max_items, scope)
 

@@ -148,6 +148,15 @@ class Settings(BaseSettings):
         "`lurescan serve --cors-origin ORIGIN` (repeatable) sets it too.",
     )
 
+    strict_fields: bool = Field(
+        default=False,
+        description="Refuse listings with unknown fields (422 extra_forbidden); off: they are ignored and named in the result's warnings.",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without a key (for a scraper on a private network); otherwise it needs an admin key.",
+    )
+
     # Limits.
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest body of /v1/score and /v1/feedback.")
     max_batch_body_bytes: int = Field(default=16_000_000, ge=1024, description="Largest body of /v1/score/batch.")
@@ -172,6 +181,11 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(default=50.0, gt=0, description="Listings per second per key, sustained.")
     rate_limit_burst: int = Field(
         default=1_000, ge=1, description="Listings a key may send at once before the sustained rate applies."
+    )
+    rate_limit_bytes_per_token: int = Field(
+        default=50_000,
+        ge=0,
+        description="A request costs at least one token per this many bytes of body (a batch at most what a full batch costs; 0 = count listings only).",
     )
     redis_url: str | None = Field(
         default=None,

@@ -13,6 +13,7 @@ Every error a client can cause has a type an integrator can switch on:
     storage_disabled        403  `store: true` while the server stores no texts
     not_found               404  no such endpoint (or no such stored listing)
     method_not_allowed      405
+    idempotency_conflict    409  an Idempotency-Key reused with a different feedback
     payload_too_large       413  the body is larger than allowed
     too_many_items          413  a batch has more listings than allowed
     rate_limited            429  slow down; Retry-After says for how long
@@ -89,11 +90,25 @@ ERROR_SCHEMA = {
 }
 
 
+_RATE_HEADERS = {
+    "X-RateLimit-Limit": {"description": "The key's bucket size (listings).", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Listings left in the bucket.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "Seconds until the bucket is full again.", "schema": {"type": "integer"}},
+}
+
+
 def error_responses(*statuses: int) -> dict[int, dict]:
-    return {
+    out = {
         status: {"description": "Error (see error.type)", "content": {"application/json": {"schema": ERROR_SCHEMA}}}
         for status in statuses
     }
+    if 429 in out:
+        out[429]["description"] = "rate_limited: wait Retry-After seconds"
+        out[429]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+            **_RATE_HEADERS,
+        }
+    return out
 
 
 def _clean_errors(errors) -> list[dict]:
@@ -180,7 +195,10 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "internal error; the server log has the details")
+    # Close the connection, and say so: the client must not reuse a connection in an unknown state.
+    return error_response(
+        500, "internal_error", "internal error; the server log has the details", headers={"Connection": "close"}
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -10,6 +10,7 @@ worker.
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from prometheus_client import (
@@ -50,6 +51,16 @@ REQUEST_BATCH = Histogram(
 LISTINGS_SCORED = Counter("lurescan_listings_scored_total", "Listings scored.", ["endpoint"])
 LISTINGS_FLAGGED = Counter(
     "lurescan_listings_flagged_total", "Listings flagged (flagged rate = flagged / scored).", ["endpoint"]
+)
+SCORE_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+SCAM_PROBABILITY = Histogram(
+    "lurescan_scam_probability",
+    "Scores given, by the listing's language: the distribution to watch for drift.",
+    ["endpoint", "language"],
+    buckets=SCORE_BUCKETS,
+)
+HTTP_ERRORS = Counter(
+    "lurescan_http_errors_total", "Error answers by route template and error.type.", ["route", "status", "type"]
 )
 RATE_LIMITED = Counter("lurescan_rate_limited_total", "Requests refused by the rate limit.")
 RATE_LIMIT_BACKEND_ERRORS = Counter(
@@ -102,18 +113,56 @@ class HttpMetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        error_body = bytearray()
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and status >= 400 and len(error_body) < _ERROR_PEEK:
+                error_body.extend(message.get("body", b"")[:_ERROR_PEEK])
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or ("unmatched" if status == 404 else "other")
+            template = _route_template(scope, status)
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
             HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - start)
+            if status >= 400:
+                HTTP_ERRORS.labels(template, str(status), _error_type(bytes(error_body))).inc()
+
+
+# Bytes of an error body read for its error.type (the type comes first in the body).
+_ERROR_PEEK = 256
+_ERROR_TYPE = re.compile(rb'"type"\s*:\s*"([a-z_]{1,40})"')
+
+
+def _error_type(body: bytes) -> str:
+    match = _ERROR_TYPE.search(body)
+    return match.group(1).decode() if match else "unknown"
+
+
+def _plain_routes(routes):
+    """Routes with a path, included routers flattened."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _plain_routes(inner.routes)
+        elif getattr(route, "path", None):
+            yield route
+
+
+def _route_template(scope: Scope, status: int) -> str:
+    """The route's template, also for answers given before routing (413, 415, 429 from middleware)."""
+    route = scope.get("route")
+    if getattr(route, "path", None):
+        return route.path
+    path = scope.get("path", "")
+    method = scope.get("method", "")
+    for candidate in _plain_routes(getattr(scope.get("app"), "routes", ())):
+        regex = getattr(candidate, "path_regex", None)
+        if regex is not None and regex.match(path) and method in (getattr(candidate, "methods", None) or {method}):
+            return candidate.path
+    return "unmatched" if status == 404 else "other"

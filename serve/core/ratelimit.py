@@ -24,6 +24,9 @@ class RateLimiter(Protocol):
     async def acquire(self, client: Client, cost: int) -> float:
         """Take `cost` tokens; return 0 if allowed, else the seconds to wait."""
 
+    async def take(self, client: Client, cost: int) -> tuple[float, float]:
+        """As `acquire`, and the tokens left in the bucket afterwards (for X-RateLimit-Remaining)."""
+
     async def close(self) -> None: ...
 
 
@@ -36,14 +39,17 @@ class MemoryTokenBuckets:
         self._buckets: dict[str, tuple[float, float]] = {}
 
     async def acquire(self, client: Client, cost: int) -> float:
+        return (await self.take(client, cost))[0]
+
+    async def take(self, client: Client, cost: int) -> tuple[float, float]:
         now = time.monotonic()
         tokens, stamp = self._buckets.get(client.name, (float(client.burst), now))
         tokens = min(float(client.burst), tokens + (now - stamp) * client.rate_per_second)
         if tokens >= cost:
             self._store(client.name, tokens - cost, now)
-            return 0.0
+            return 0.0, tokens - cost
         self._store(client.name, tokens, now)
-        return (cost - tokens) / client.rate_per_second
+        return (cost - tokens) / client.rate_per_second, tokens
 
     def _store(self, name: str, tokens: float, now: float) -> None:
         if len(self._buckets) >= self.MAX_BUCKETS and name not in self._buckets:
@@ -74,7 +80,7 @@ else
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return tostring(wait)
+return {tostring(wait), tostring(tokens)}
 """
 
 
@@ -91,8 +97,11 @@ class RedisTokenBuckets:
         self._last_warning = 0.0
 
     async def acquire(self, client: Client, cost: int) -> float:
+        return (await self.take(client, cost))[0]
+
+    async def take(self, client: Client, cost: int) -> tuple[float, float]:
         try:
-            wait = await self._script(
+            wait, tokens = await self._script(
                 keys=[self._prefix + client.name], args=[client.rate_per_second, client.burst, cost]
             )
         except Exception as exc:  # redis.RedisError, OSError, timeouts  # noqa: BLE001 - redis, OS and timeout errors alike
@@ -106,7 +115,7 @@ class RedisTokenBuckets:
                     "serving without limits" if self._fail_open else "refusing requests",
                 )
             if self._fail_open:
-                return 0.0
+                return 0.0, float(client.burst)
             from .errors import ApiError
 
             raise ApiError(
@@ -115,7 +124,7 @@ class RedisTokenBuckets:
                 "the rate limiter is unavailable; retry shortly",
                 headers={"Retry-After": "1"},
             ) from None
-        return float(wait)
+        return float(wait), float(tokens)
 
     async def close(self) -> None:
         await self._redis.aclose()

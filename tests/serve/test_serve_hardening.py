@@ -131,3 +131,18 @@ def test_sighup_reloads_the_keys(api_bundle, tmp_path, key_entries, keys):
                     pass  # a multi-process uvicorn restarts its workers on SIGHUP
                 assert time.monotonic() < deadline, "the removed key still works after SIGHUP"
                 time.sleep(0.2)
+
+
+def test_keys_create_refuses_a_burst_the_server_would_refuse(tmp_path, monkeypatch):
+    """`keys create --burst 10` was accepted, then the server refused to start with the key."""
+    from lurescan.cli import app
+    from typer.testing import CliRunner
+
+    monkeypatch.delenv("LURESCAN_MAX_BATCH_ITEMS", raising=False)
+    runner = CliRunner()
+    keys = tmp_path / "keys.json"
+    refused = runner.invoke(app, ["keys", "create", "board", "--file", str(keys), "--burst", "10"])
+    assert refused.exit_code == 1 and "below the server's max_batch_items (256)" in refused.output
+    assert not keys.exists()
+    monkeypatch.setenv("LURESCAN_MAX_BATCH_ITEMS", "10")
+    assert runner.invoke(app, ["keys", "create", "board", "--file", str(keys), "--burst", "10"]).exit_code == 0

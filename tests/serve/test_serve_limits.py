@@ -93,3 +93,13 @@ def test_batch_within_limits_still_scores(make_client):
         response = client.post("/v1/score/batch", json={"listings": [{"text": SCAM_AD, "id": "{x}"}] * 3})
         assert response.status_code == 200
         assert [r["id"] for r in response.json()["results"]] == ["{x}"] * 3
+
+
+def test_large_request_costs_more_than_one_token(make_client):
+    """A 110 s request once cost one token, like any other."""
+    with make_client(max_batch_items=5, rate_limit_burst=10, rate_limit_per_second=0.01, rate_limit_bytes_per_token=10_000) as client:
+        big = client.post("/v1/score", json={"text": SCAM_AD + " x" * 30_000})  # ~60 KB: 7 tokens
+        assert big.status_code == 200
+        assert big.headers["X-RateLimit-Remaining"] == "3"
+        small = client.post("/v1/score", json={"text": SCAM_AD})
+        assert small.headers["X-RateLimit-Remaining"] == "2"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import anyio
 from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from lurescan.model.listing import JobListing
 from lurescan.model.scoring import ListingScore
 
 from ... import crud
 from ...app_state import AppState
-from ...core.errors import ApiError, error_responses
-from ...core.metrics import LISTINGS_FLAGGED, LISTINGS_SCORED, REQUEST_BATCH
+from ...core.errors import EMPTY_LISTING, ApiError, error_responses
+from ...core.metrics import LISTINGS_FLAGGED, LISTINGS_SCORED, REQUEST_BATCH, SCAM_PROBABILITY
 from ..deps import BatchClientDep, ClientDep, StateDep
-from ..schemas import BatchRequest, BatchResult, ScoreRequest, ScoreResult
+from ..schemas import BatchRequest, BatchResult, ItemError, ItemErrorBody, ListingIn, ScoreRequest, ScoreResult
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -38,6 +40,8 @@ async def score_listings(
     if store:
         stored_ids = await anyio.to_thread.run_sync(crud.store_scored, state.db, client_name, kept, scores)
     LISTINGS_SCORED.labels(endpoint).inc(len(scores))
+    for scored in scores:
+        SCAM_PROBABILITY.labels(endpoint, scored.language).observe(scored.scam_probability)
     flagged = sum(s.flagged for s in scores)
     if flagged:
         LISTINGS_FLAGGED.labels(endpoint).inc(flagged)
@@ -68,9 +72,20 @@ async def score_listings(
     ),
 )
 async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> ScoreResult:
+    if body.ignored_fields and state.settings.strict_fields:
+        raise RequestValidationError(_unknown_field_errors(body.ignored_fields, ("body",)))
     threshold = body.threshold if body.threshold is not None else client.threshold
     [result] = await score_listings(state, client.name, [body.as_listing()], threshold, body.store, "single")
+    result.warnings = _unknown_field_warnings(body.ignored_fields)
     return result
+
+
+def _unknown_field_errors(names: list[str], loc: tuple) -> list[dict]:
+    return [{"loc": (*loc, name), "msg": "Extra inputs are not permitted", "type": "extra_forbidden"} for name in names]
+
+
+def _unknown_field_warnings(names: list[str]) -> list[str]:
+    return [f"unknown field {name!r} ignored (strict_fields would refuse it)" for name in names]
 
 
 @router.post(
@@ -81,7 +96,9 @@ async def score(body: ScoreRequest, client: ClientDep, state: StateDep) -> Score
     description=(
         "Up to the server's batch limit (see the API description; 413 `too_many_items` beyond it). Results come back "
         "in request order, each with its `id`. The batch is scored in one vectorised model call. Each listing costs "
-        "one token of your rate limit, counted before validation: an invalid batch costs what it asked for."
+        "one token of your rate limit, counted before validation: an invalid batch costs what it asked for. With "
+        "`per_item: true` an invalid listing (or one over the scoring budget) gets an error in its own `results[i]` "
+        "and the others are scored."
     ),
 )
 async def score_batch(body: BatchRequest, client: BatchClientDep, state: StateDep) -> BatchResult:
@@ -91,12 +108,51 @@ async def score_batch(body: BatchRequest, client: BatchClientDep, state: StateDe
             413, "too_many_items", f"a batch holds at most {limit} listings; this one has {len(body.listings)}"
         )
     REQUEST_BATCH.observe(len(body.listings))
-    results = await score_listings(
-        state,
-        client.name,
-        [item.as_listing() for item in body.listings],
-        body.threshold if body.threshold is not None else client.threshold,
-        body.store,
-        "batch",
+    threshold = body.threshold if body.threshold is not None else client.threshold
+    valid: dict[int, ListingIn] = {}
+    problems: dict[int, list[dict]] = {}
+    for i, item in enumerate(body.listings):
+        try:
+            valid[i] = ListingIn.model_validate(item)
+        except ValidationError as exc:
+            problems[i] = [{**e, "loc": ("body", "listings", i, *e["loc"])} for e in exc.errors()]
+            continue
+        if valid[i].ignored_fields and state.settings.strict_fields:
+            problems[i] = _unknown_field_errors(valid.pop(i).ignored_fields, ("body", "listings", i))
+    if problems and not body.per_item:
+        raise RequestValidationError([e for i in sorted(problems) for e in problems[i]])
+    results: dict[int, ScoreResult | ItemError] = {i: _item_error(body.listings[i], errs) for i, errs in problems.items()}
+    order = sorted(valid)
+    listings = [valid[i].as_listing() for i in order]
+    if listings:
+        try:
+            scored = await score_listings(state, client.name, listings, threshold, body.store, "batch")
+            for i, result in zip(order, scored):
+                result.warnings = _unknown_field_warnings(valid[i].ignored_fields)
+            results.update(zip(order, scored))
+        except ApiError as exc:
+            if not body.per_item or exc.type != "scoring_budget_exceeded":
+                raise
+            # One listing over its budget: score them one by one, so only that one is an error.
+            for i, listing in zip(order, listings):
+                try:
+                    [results[i]] = await score_listings(state, client.name, [listing], threshold, body.store, "batch")
+                except ApiError as one:
+                    if one.type != "scoring_budget_exceeded":
+                        raise
+                    results[i] = ItemError(id=listing.id, error=ItemErrorBody(type=one.type, message=one.message))
+    return BatchResult(results=[results[i] for i in range(len(body.listings))])
+
+
+def _item_error(item: dict, errors: list[dict]) -> ItemError:
+    """A per-item error in the same terms as a whole-request 422."""
+    details = [{"loc": [p for p in e["loc"] if p != "body"], "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    empty = all(d["type"] == EMPTY_LISTING for d in details)
+    first = details[0]
+    where = ".".join(map(str, first["loc"]))
+    message = "listing has no text" if empty else f"{where}: {first['msg']}" + (f" (and {len(details) - 1} more)" if len(details) > 1 else "")
+    item_id = item.get("id")
+    return ItemError(
+        id=str(item_id)[:256] if isinstance(item_id, (str, int)) else None,
+        error=ItemErrorBody(type=EMPTY_LISTING if empty else "validation_error", message=message, details=details[:20]),
     )
-    return BatchResult(results=results)
