@@ -51,7 +51,7 @@ def score_frame(
             reasons.append("[]")
             categories.append("{}")
             category_flags.append("{}")
-            decided.append(None)
+            decided.append("{}")
             continue
         s = next(it)
         probs.append(s.scam_probability)
@@ -59,13 +59,14 @@ def score_frame(
         reasons.append(json.dumps([r.model_dump() for r in s.reasons], ensure_ascii=False))
         categories.append(json.dumps(s.categories))
         category_flags.append(json.dumps(s.category_flags))
-        decided.append(s.decided_by.rule_id if s.decided_by else None)
+        decided.append(json.dumps(s.decided_by.model_dump(), ensure_ascii=False) if s.decided_by else "{}")
     out = frame.copy()
     out["scam_probability"] = pd.array(probs, dtype="Float64")
     out["flagged"] = pd.array(flags, dtype="boolean")
     out["categories"] = categories
     out["category_flags"] = category_flags
-    out["decided_by"] = pd.array(decided, dtype="string")
+    # JSON like the other added columns ("{}" when the classifier decided), so every batch has one schema.
+    out["decided_by"] = decided
     out["reasons"] = reasons
     return out
 

@@ -75,7 +75,7 @@ def test_train_evaluate_score_end_to_end(tmp_path, corpus_files, listings_frame)
         assert scored["listing_ref"].tolist() == listings_frame["listing_ref"].tolist()
         assert scored["text"].tolist() == listings_frame["text"].tolist()
         threshold = json.loads((out / "manifest.json").read_text())["threshold"]["threshold"]
-        decided = scored["decided_by"].notna()
+        decided = scored["decided_by"].map(lambda v: bool(json.loads(v)))
         assert ((scored["scam_probability"] >= threshold) | decided == scored["flagged"].astype(bool)).all()
         assert all(set(json.loads(c)) == set(json.loads(f)) for c, f in zip(scored["categories"], scored["category_flags"]))
         n_reasons = 0
