@@ -197,6 +197,7 @@ def score(
     threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
     board_country: Annotated[Optional[str], typer.Option(help="ISO 3166-1 code of the board's country (KH): its ads for work there are local. A board_country column wins.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (memory is bounded by this).")] = 2000,
+    workers: Annotated[int, typer.Option(min=1, help="Processes scoring chunks in parallel (output stays in input order); local engine only.")] = 1,
     sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     engine: Annotated[str, typer.Option(help="local (this process, streaming) or ray (Ray Data: a cluster, or Ray started here).")] = "local",
@@ -228,7 +229,7 @@ def score(
         return
     from lurescan.model.filescore import score_file
 
-    summary = score_file(scorer, input, output, chunk_size=chunk_size, threshold=threshold, sep=sep, progress=progress, board_country=board_country)
+    summary = score_file(scorer, input, output, chunk_size=chunk_size, threshold=threshold, sep=sep, progress=progress, board_country=board_country, workers=workers)
     typer.echo(f"scored {summary['rows']} listings ({summary['flagged']} flagged) -> {summary['output']}", err=True)
 
 

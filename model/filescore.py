@@ -10,8 +10,12 @@ row is scored, so a failure leaves no partial file behind.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -71,6 +75,28 @@ def score_frame(
     return out
 
 
+_POOL_SCORER: dict = {}
+
+
+def _score_chunk(chunk: pd.DataFrame, mapping: dict, threshold: Optional[float], board_country: Optional[str]) -> pd.DataFrame:
+    """One chunk in a worker process, with the scorer it inherited."""
+    return score_frame(_POOL_SCORER["scorer"], chunk, mapping, threshold, board_country)
+
+
+@contextmanager
+def _chunk_pool(scorer: Scorer, workers: int) -> Iterator[Optional[ProcessPoolExecutor]]:
+    """A pool of forked workers that share the loaded scorer, or None for one worker (or no fork)."""
+    if workers == 1 or "fork" not in mp.get_all_start_methods():
+        yield None
+        return
+    _POOL_SCORER["scorer"] = scorer
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            yield pool
+    finally:
+        _POOL_SCORER.clear()
+
+
 def score_file(
     scorer: Scorer,
     input_path: Union[str, Path],
@@ -80,8 +106,16 @@ def score_file(
     sep: Optional[str] = None,
     progress: bool = True,
     board_country: Optional[str] = None,
+    workers: int = 1,
 ) -> dict:
-    """Stream `input_path` through the scorer into `output_path`; returns counts."""
+    """Stream `input_path` through the scorer into `output_path`; returns counts.
+
+    `workers` > 1 scores chunks in that many processes (forked with the loaded
+    scorer, so nothing is loaded twice); output stays in input order and at most
+    2 x workers chunks are in flight, so memory stays bounded.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1 (got {workers})")
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
         raise TableError(f"{output_path}: output would overwrite the input; choose another path")
@@ -91,15 +125,27 @@ def score_file(
     mapping = None
     with table_writer(output_path, sep=in_sep if detect_format(output_path) == "csv" else ",") as writer:
         bar = tqdm(total=_count_rows(input_path) if input_path.exists() else None, unit="listings", disable=not progress, desc="scoring")
-        for chunk in iter_chunks(input_path, chunk_size=chunk_size, sep=sep):
-            if mapping is None:
-                mapping = require_text_columns(input_path, list(chunk.columns))
-            scored = score_frame(scorer, chunk, mapping, threshold, board_country)
+        def write(scored: pd.DataFrame) -> None:
+            nonlocal total, flagged, unscored
             writer.write(scored)
             total += len(scored)
             flagged += int(scored["flagged"].fillna(False).sum())
             unscored += int(scored["scam_probability"].isna().sum())
             bar.update(len(scored))
+
+        with _chunk_pool(scorer, workers) as pool:
+            pending: deque = deque()
+            for chunk in iter_chunks(input_path, chunk_size=chunk_size, sep=sep):
+                if mapping is None:
+                    mapping = require_text_columns(input_path, list(chunk.columns))
+                if pool is None:
+                    write(score_frame(scorer, chunk, mapping, threshold, board_country))
+                    continue
+                pending.append(pool.submit(_score_chunk, chunk, mapping, threshold, board_country))
+                if len(pending) >= 2 * workers:
+                    write(pending.popleft().result())
+            while pending:
+                write(pending.popleft().result())
         bar.close()
         if mapping is None:
             raise TableError(f"{input_path}: no rows to score")
