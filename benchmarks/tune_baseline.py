@@ -27,7 +27,7 @@ from lurescan.training.data import frame_to_listings, load_training_data
 from lurescan.training.dedup import deduplicate
 from lurescan.training.metrics import recall_at_fpr
 from lurescan.training.split import assign_groups
-from lurescan.training.train import source_balanced_weights
+from lurescan.training.boards import add_board_columns, board_balanced_weights
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,7 +72,7 @@ def main():
         for train_idx, test_idx in folds:
             train = data.iloc[train_idx]
             clf = BaselineClassifier(vectorizer=ListingVectorizer(**cfg.get("vectorizer", {})), C=cfg.get("C", 4.0))
-            weights = source_balanced_weights(train) if cfg.get("balance", True) else None
+            weights = board_balanced_weights(add_board_columns(train)) if cfg.get("balance", True) else None
             clf.fit([prepared[i] for i in train_idx], y[train_idx], groups=groups.iloc[train_idx].to_numpy(), sample_weight=weights)
             oof[test_idx] = clf.predict_proba([prepared[i] for i in test_idx])[:, 1]
         per_lang = {}

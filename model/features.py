@@ -28,8 +28,7 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
 from .listing import TEXT_FIELDS, JobListing
 from .ngrams import CharNgramHasher
-from .language import detect_language
-from .redflags.destination import resolve_destinations
+from .redflags.destination import resolve_listing_destinations
 from .redflags.engine import RedFlagEngine, RedFlagMatch, default_engine
 from .redflags.features import RedFlagFeatures
 from .reading import cap_text
@@ -65,14 +64,6 @@ class PreparedListing:
         return self.max_field_chars is not None and any(n > self.max_field_chars for n in self.read_chars.values())
 
 
-def listing_destinations(listing: JobListing, matches: list[RedFlagMatch], texts: dict[str, str]) -> list[RedFlagMatch]:
-    """Destination context resolved into reasons (model/redflags/destination.py), with the listing's board context."""
-    if not any(m.category == "destination" for m in matches):
-        return matches
-    language = listing.language or detect_language("\n".join(texts.values()))
-    return resolve_destinations(matches, texts, language, listing.board_country, listing.audience_country)
-
-
 def prepare(
     item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = 6000, max_field_chars: Optional[int] = None
 ) -> PreparedListing:
@@ -90,7 +81,7 @@ def prepare(
         clean[name] = text
         for rule, start, end in engine.match_text(text):
             matches.append(RedFlagMatch.of(rule, name, start, end, text[start:end]))
-    matches = listing_destinations(listing, matches, clean)
+    matches = resolve_listing_destinations(listing, matches, clean)
     assembled = "\n".join(clean[name] for name in TEXT_FIELDS if name in clean)
     masked = mask_contacts(assembled).lower()
     return PreparedListing(

@@ -12,7 +12,7 @@ ads whose kind is known (the project's corpus labels every ad with one).
 Kinds the heads were not trained on, and bundles without heads, use the
 rules' own evidence instead: the share of the listing's kind-specific red
 flags (severity-weighted) that belong to that kind. `trafficking` is 1 when a
-decisive trafficking indicator is present (see `Decision`), because that is a
+decisive trafficking indicator is present (see `ListingScore.decided_by`), because that is a
 documented fact in the ad rather than a guess.
 
 Each score is at most P(scam), so a kind's flag (`score >= threshold`) never
@@ -130,9 +130,10 @@ def category_scores(
 
 def how_computed(kind: str, heads: Optional[ScamKindHeads]) -> str:
     """What /v1/model says about one category score."""
-    if kind == TRAFFICKING:
-        base = "1 when a decisive trafficking indicator is present; otherwise P(scam) x the share of trafficking red flags"
-        return base if heads is None or kind not in [str(c) for c in heads.classes_] else base.replace("the share of trafficking red flags", "P(trafficking | scam)")
-    if heads is not None and kind in [str(c) for c in heads.classes_]:
-        return f"P(scam) x P({kind} | scam), a multinomial logistic regression on red-flag features ({heads.n_train_[kind]} training scams)"
-    return f"P(scam) x the share of {kind} red flags among the listing's kind-specific red flags (severity-weighted)"
+    learned = heads is not None and kind in [str(c) for c in heads.classes_]
+    if learned:
+        share = f"P({kind} | scam), a multinomial logistic regression on red-flag features ({heads.n_train_[kind]} training scams)"
+    else:
+        share = f"the share of {kind} red flags among the listing's kind-specific red flags (severity-weighted)"
+    prefix = "1 when a decisive trafficking indicator is present; otherwise " if kind == TRAFFICKING else ""
+    return f"{prefix}P(scam) x {share}"

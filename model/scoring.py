@@ -86,18 +86,6 @@ class Reason(BaseModel):
     )
 
 
-class Decision(BaseModel):
-    """A rule that decided the listing whatever the classifier said."""
-
-    rule_id: str = Field(description="The decisive rule.")
-    category: str = Field(description="Its red-flag category (documents_surrendered, secrecy, visa_irregular, ...).")
-    field: str
-    start: int
-    end: int
-    text: str = Field(description="The matched text, exactly as in the field.")
-    explanation: str
-
-
 class ListingScore(BaseModel):
     id: Optional[str] = None
     scam_probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the ad is a scam lure.")
@@ -132,7 +120,7 @@ class ListingScore(BaseModel):
         default_factory=dict,
         description="Per scam kind: its score >= threshold (trafficking: a decisive indicator is present).",
     )
-    decided_by: Optional[Decision] = Field(
+    decided_by: Optional[Reason] = Field(
         default=None,
         description="Set when a decisive trafficking rule flagged the listing although scam_probability < threshold; null when the classifier decided.",
     )
@@ -230,8 +218,10 @@ class Scorer:
             shown = round(float(prob), 6)
             # Decided on the number the caller sees, so the two never disagree.
             flagged = bool(shown >= cut)
-            decision = None if flagged else decisive_rule(p)
-            reasons = (raw_reasons(p) + p.extras.get("evidence", [])) if explain or decision else []
+            decisive = not flagged and has_decisive_rule(p)
+            reasons = (raw_reasons(p) + p.extras.get("evidence", [])) if explain or decisive else []
+            # The decisive reason itself, with its span in every unit the other reasons have.
+            decision = next((r for r in reasons if isinstance(r, Reason) and r.decisive), None) if decisive else None
             scored = [
                 (name, start, end)
                 for name, chars in p.read_chars.items()
@@ -253,7 +243,7 @@ class Scorer:
                     category_flags={
                         k: (v >= 1.0 if k == TRAFFICKING else v >= cut) for k, v in categories.items()
                     },
-                    decided_by=decision if decision is None else _decision_of(decision, reasons),
+                    decided_by=decision,
                     content_dropped=p.content_dropped,
                     scored_ranges=add_offset_units(reasons, p.listing, scored),
                 )
@@ -264,23 +254,9 @@ class Scorer:
 PROBABILITY_FLOOR = 1e-6
 
 
-def decisive_rule(prepared: PreparedListing) -> Optional[RedFlagMatch]:
-    """The first decisive trafficking indicator in a listing, if any."""
-    return next((m for m in prepared.matches if m.decisive and m.kind == "risk"), None)
-
-
-def _decision_of(match: RedFlagMatch, reasons: list) -> Decision:
-    """The decisive match with its span in the raw field (from the matching reason)."""
-    raw = next((r for r in reasons if isinstance(r, Reason) and r.rule_id == match.rule_id and r.decisive), None)
-    return Decision(
-        rule_id=match.rule_id,
-        category=match.category,
-        field=raw.field if raw else match.field,
-        start=raw.start if raw else match.start,
-        end=raw.end if raw else match.end,
-        text=raw.text if raw else match.text,
-        explanation=match.explanation,
-    )
+def has_decisive_rule(prepared: PreparedListing) -> bool:
+    """Whether a listing holds a decisive trafficking indicator."""
+    return any(m.decisive and m.kind == "risk" for m in prepared.matches)
 
 
 def _load_kind_heads(bundle: Bundle):

@@ -32,6 +32,7 @@ from functools import lru_cache
 import regex
 
 from .listing import JobListing
+from .redflags.destination import default_destinations
 
 # Fields whose content or format belongs to a board rather than to the job.
 BOARD_FIELDS = frozenset({"location", "company", "company_profile", "url", "employment_type"})
@@ -72,22 +73,8 @@ def head_tail(text: str, max_chars: int, head_share: float = 0.75) -> str:
 @lru_cache(maxsize=1)
 def _place_pattern() -> regex.Pattern:
     """Every place name the destination table knows, longest first."""
-    names = sorted({p for p in _destination_places()}, key=len, reverse=True)
+    names = sorted(set(default_destinations().places), key=len, reverse=True)
     return regex.compile(r"(?<!\w)(?:" + "|".join(regex.escape(n) for n in names) + r")(?!\w)", regex.IGNORECASE) if names else regex.compile(r"(?!)")
-
-
-def _destination_places() -> list[str]:
-    from importlib import resources
-
-    import yaml
-
-    path = resources.files("lurescan.model.redflags").joinpath("destinations.yaml")
-    data = yaml.safe_load(path.read_text("utf-8"))
-    return [place for spec in data["countries"].values() for place in spec["places"]]
-
-
-def place_spans(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _place_pattern().finditer(text)]
 
 
 def neutral_text(listing: JobListing, clean_fields: dict[str, str], max_chars: int = 6000) -> str:

@@ -38,7 +38,7 @@ from lurescan.model.kinds import ScamKindHeads
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.threshold import choose_threshold
 
-from .boards import add_board_columns, board_balanced_weights, source_family  # noqa: F401  (source_family: old import path)
+from .boards import add_board_columns, board_balanced_weights
 from .data import check_trainable, frame_to_listings, load_training_data
 from .dedup import deduplicate
 from .format_swap import format_swap_report
@@ -130,11 +130,6 @@ def prepare_splits(args: DataArgs, progress: bool = True):
     check_trainable(train, f"training split of {names}")
     check_trainable(val, f"validation split of {names}")
     return data, files, dedup, split, train, val, test
-
-
-def source_balanced_weights(frame: pd.DataFrame, max_ratio: float = 5.0) -> np.ndarray:
-    """Kept for old callers: equal weight per *board* (see boards.board_balanced_weights)."""
-    return board_balanced_weights(add_board_columns(frame), max_ratio)
 
 
 def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHeads]:

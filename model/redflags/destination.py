@@ -53,6 +53,7 @@ def _key(text: str) -> str:
 @dataclass(frozen=True)
 class Destinations:
     country_of_place: dict[str, str]
+    places: tuple[str, ...]  # every place name as written in destinations.yaml
     names: dict[str, str]
     local_languages: dict[str, frozenset[str]]
     address_cues: tuple[str, ...]
@@ -71,6 +72,7 @@ def load_destinations(path: Optional[Path] = None) -> Destinations:
         }
         return Destinations(
             country_of_place=places,
+            places=tuple(place for spec in countries.values() for place in spec["places"]),
             names={code: spec["name"] for code, spec in countries.items()},
             local_languages={code: frozenset(spec.get("local_languages", [])) for code, spec in countries.items()},
             address_cues=tuple(_key(c) for c in data.get("address_cues", [])),
@@ -147,3 +149,14 @@ def resolve_destinations(
             )
         )
     return list(matches) + derived
+
+
+def resolve_listing_destinations(listing, matches: Sequence, texts: Mapping[str, str]) -> list:
+    """`resolve_destinations` with the listing's own context: its language (detected when not given),
+    board and audience. Listings without a destination match skip the language detection."""
+    if not any(m.category == "destination" for m in matches):
+        return list(matches)
+    from ..language import detect_language
+
+    language = listing.language or detect_language("\n".join(texts.values()))
+    return resolve_destinations(matches, texts, language, listing.board_country, listing.audience_country)

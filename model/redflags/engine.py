@@ -23,7 +23,7 @@ import regex
 from .. import budget
 from ..listing import JobListing
 from ..textnorm import NormalizedText, normalize
-from .destination import resolve_destinations
+from .destination import resolve_listing_destinations
 from .prefilter import required_literals, split_leading_alternation
 from .rules import Rule, RuleSet, load_ruleset
 
@@ -436,18 +436,13 @@ class RedFlagEngine:
 
     def match_listing(self, listing: JobListing, normalized: dict[str, NormalizedText] | None = None) -> list[RedFlagMatch]:
         """Every hit in every text field; `normalized` reuses already-normalised fields."""
-        from ..language import detect_language
-
         out: list[RedFlagMatch] = []
         texts: dict[str, str] = {}
         for field, raw in listing.text_fields():
             norm = normalized.get(field) if normalized else None
             out.extend(self.match_field(field, norm if norm is not None else normalize(raw)))
             texts[field] = raw
-        if any(m.category == "destination" for m in out):
-            language = listing.language or detect_language("\n".join(texts.values()))
-            out = resolve_destinations(out, texts, language, listing.board_country, listing.audience_country)
-        return out
+        return resolve_listing_destinations(listing, out, texts)
 
 
 @lru_cache(maxsize=1)
