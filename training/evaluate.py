@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from lurescan.model.scoring import load_scorer
+from lurescan.model.scoring import has_decisive_rule, load_scorer
 
 from .boards import add_board_columns
 from .data import frame_to_listings, load_training_data
@@ -88,15 +88,20 @@ def main(args: EvaluateArgs) -> dict:
     if data.empty:
         raise ValueError("no rows to evaluate")
     listings = frame_to_listings(data)
-    probs = np.concatenate(
-        [scorer.predict_proba(listings[i : i + args.batch_size]) for i in range(0, len(listings), args.batch_size)]
-    )
+    probs, by_rule = [], []
+    for i in range(0, len(listings), args.batch_size):
+        prepared = scorer.prepare(listings[i : i + args.batch_size])
+        probs.append(scorer.predict_proba(prepared))
+        by_rule += [has_decisive_rule(p) for p in prepared]
+    probs = np.concatenate(probs)
     threshold = scorer.threshold if args.threshold is None else args.threshold
     data = add_board_columns(data)
     labels = data["label"].to_numpy()
-    metrics = origin_metrics(
-        labels, probs, threshold, data["origin"].tolist(), {"language": data["lang"].tolist(), "board": data["board"].tolist(), "source": data["source"].tolist()}
-    )
+    slices = {"language": data["lang"].tolist(), "board": data["board"].tolist(), "source": data["source"].tolist()}
+    if "kind" in data:
+        slices["kind"] = data["kind"].fillna("-").tolist()
+    # The rates are those of the API's decision: a decisive trafficking rule flags an ad whatever its score.
+    metrics = origin_metrics(labels, probs, threshold, data["origin"].tolist(), slices, by_rule=np.array(by_rule, dtype=bool))
     report = {
         "model": str(scorer.bundle.path),
         "model_version": scorer.model_version,

@@ -30,6 +30,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from lurescan.model.baseline import BaselineClassifier, sigmoid_linear_members
+from lurescan.model.scoring import has_decisive_rule
 
 from .boards import add_board_columns, board_balanced_weights
 from .dedup import _UnionFind
@@ -173,8 +174,9 @@ def run_held_out(
     flags found once, not once per fit); `weights(train_frame)` gives the
     sample weights of each fit (None: unweighted). Each fit holds its own
     feature matrix, so memory grows with `n_jobs`. Returns one row per scored
-    ad: set, kind, board, origin, id, label, margin (uncalibrated) and
-    probability (the fold model's own calibration).
+    ad: set, kind, board, origin, id, label, margin (uncalibrated),
+    probability (the fold model's own calibration) and decisive (a decisive
+    trafficking rule flags it at any threshold).
     """
     from joblib import delayed
 
@@ -205,10 +207,12 @@ def run_held_out(
                     "label": labels[s.test],
                     "margin": margins,
                     "probability": probs,
+                    # Flagged by a decisive trafficking rule whatever the margin (as the API does).
+                    "decisive": [has_decisive_rule(prepared[i]) for i in s.test],
                 }
             )
         )
-    columns = ["set", "kind", "board", "origin", "id", "lang", "label", "margin", "probability"]
+    columns = ["set", "kind", "board", "origin", "id", "lang", "label", "margin", "probability", "decisive"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
@@ -299,6 +303,14 @@ def _rate(values: np.ndarray, seed: int) -> dict:
     return {"value": round(float(values.mean()), 4) if n else None, "ci95": bootstrap_interval(values, seed=seed), "n": int(n), "few": bool(n < FEW_ADS)}
 
 
+def decision_margins(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's margin, +inf where a decisive rule flags it (older runs without the column: the margin)."""
+    margins = rows["margin"].to_numpy(dtype=float)
+    if "decisive" not in rows:
+        return margins
+    return np.where(rows["decisive"].to_numpy(dtype=bool), np.inf, margins)
+
+
 def summarize_held_out(scored: pd.DataFrame, margin: float, seed: int = 0) -> dict:
     """Per left-out board FPR, unseen-company recall per scam board and written-corpus recall, at `margin`.
 
@@ -308,7 +320,7 @@ def summarize_held_out(scored: pd.DataFrame, margin: float, seed: int = 0) -> di
     out: dict = {"legitimate_boards": {}, "scam_boards_unseen_companies": {}, "written": {}}
 
     def rates(rows: pd.DataFrame) -> dict:
-        flagged = rows["margin"].to_numpy() >= margin
+        flagged = decision_margins(rows) >= margin
         labels = rows["label"].to_numpy()
         return {"legit": flagged[labels == 0], "scams": flagged[labels == 1]}
 

@@ -3,7 +3,9 @@
 PR-AUC (average precision) and recall at 1% false-positive rate say how well
 scores rank; precision/recall/F1 at the stored threshold say what a board
 gets from the decision; Brier score and expected calibration error say
-whether a "0.8" means 80%. Slices (language, source) report what they can:
+whether a "0.8" means 80%. The rates are those of the decision the API
+makes: over the threshold, or flagged by a decisive trafficking rule
+(`by_rule`; `flagged_by_rule` counts the ads only a rule flagged). Slices (language, source) report what they can:
 a slice with only legitimate ads has a false-positive rate, not a PR-AUC.
 
 Every rate (precision, recall, false-positive rate) comes with a bootstrap 95%
@@ -88,10 +90,13 @@ def _r(x: Optional[float]) -> Optional[float]:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
 
 
-def binary_metrics(y_true, prob, threshold: float, n_boot: int = N_BOOT, seed: int = 0) -> dict:
+def binary_metrics(y_true, prob, threshold: float, n_boot: int = N_BOOT, seed: int = 0, by_rule=None) -> dict:
+    """Ranking and calibration read `prob`; the rates read the decision a board gets:
+    `prob >= threshold`, or a decisive trafficking rule (`by_rule`, one bool per ad)."""
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
-    pred = (prob >= threshold).astype(int)
+    by_rule = np.zeros(len(y_true), dtype=bool) if by_rule is None else np.asarray(by_rule, dtype=bool)
+    pred = ((prob >= threshold) | by_rule).astype(int)
     tn, fp, fn, tp = confusion_matrix(y_true, pred, labels=[0, 1]).ravel()
     both = y_true.min() != y_true.max()
     precision = tp / (tp + fp) if tp + fp else None
@@ -112,25 +117,31 @@ def binary_metrics(y_true, prob, threshold: float, n_boot: int = N_BOOT, seed: i
         "brier": _r(brier_score_loss(y_true, prob, pos_label=1)) if len(y_true) else None,
         "ece": _r(expected_calibration_error(y_true, prob)) if len(y_true) else None,
         "confusion_matrix": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
+        # Ads flagged only by a decisive rule (below the threshold): scams and legitimate ones.
+        "flagged_by_rule": {"scams": int((by_rule & (prob < threshold) & (y_true == 1)).sum()), "legitimate": int((by_rule & (prob < threshold) & (y_true == 0)).sum())},
         "ci95": rate_intervals(y_true, pred, n_boot, seed),
         "few": bool(len(y_true) < FEW_ADS),
     }
 
 
-def sliced_metrics(y_true, prob, threshold: float, slices: dict[str, Sequence], n_boot: int = N_BOOT, seed: int = 0) -> dict:
+def sliced_metrics(y_true, prob, threshold: float, slices: dict[str, Sequence], n_boot: int = N_BOOT, seed: int = 0, by_rule=None) -> dict:
     """Metrics over all rows given plus the same per value of each slice column (language, board)."""
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
-    out = {"overall": binary_metrics(y_true, prob, threshold, n_boot, seed)}
+    by_rule = np.zeros(len(y_true), dtype=bool) if by_rule is None else np.asarray(by_rule, dtype=bool)
+    out = {"overall": binary_metrics(y_true, prob, threshold, n_boot, seed, by_rule)}
     for name, values in slices.items():
         values = np.asarray([str(v) for v in values])
         out[f"by_{name}"] = {
-            v: binary_metrics(y_true[values == v], prob[values == v], threshold, n_boot, seed) for v in sorted(set(values.tolist()))
+            v: binary_metrics(y_true[values == v], prob[values == v], threshold, n_boot, seed, by_rule[values == v])
+            for v in sorted(set(values.tolist()))
         }
     return out
 
 
-def origin_metrics(y_true, prob, threshold: float, origins: Sequence, slices: dict[str, Sequence], n_boot: int = N_BOOT, seed: int = 0) -> dict:
+def origin_metrics(
+    y_true, prob, threshold: float, origins: Sequence, slices: dict[str, Sequence], n_boot: int = N_BOOT, seed: int = 0, by_rule=None
+) -> dict:
     """`sliced_metrics` separately per origin ('real', 'written'), never pooled.
 
     Written ads are the project's own; a headline that pools them with real
@@ -140,12 +151,19 @@ def origin_metrics(y_true, prob, threshold: float, origins: Sequence, slices: di
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
     origins = np.asarray([str(o) for o in origins])
+    by_rule = np.zeros(len(y_true), dtype=bool) if by_rule is None else np.asarray(by_rule, dtype=bool)
     out = {}
     for origin in ("real", "written", *sorted(set(origins.tolist()) - {"real", "written"})):
         mask = origins == origin
         if mask.any():
             out[origin] = sliced_metrics(
-                y_true[mask], prob[mask], threshold, {k: np.asarray(list(v), dtype=object)[mask] for k, v in slices.items()}, n_boot, seed
+                y_true[mask],
+                prob[mask],
+                threshold,
+                {k: np.asarray(list(v), dtype=object)[mask] for k, v in slices.items()},
+                n_boot,
+                seed,
+                by_rule[mask],
             )
     return out
 

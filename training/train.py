@@ -36,13 +36,14 @@ from lurescan.model.card import render_card
 from lurescan.model.features import ListingVectorizer, prepare_many
 from lurescan.model.kinds import ScamKindHeads
 from lurescan.model.redflags.engine import default_engine
+from lurescan.model.scoring import has_decisive_rule
 from lurescan.model.threshold import choose_threshold
 
 from .boards import add_board_columns, board_balanced_weights
 from .data import check_trainable, frame_to_listings, load_training_data
 from .dedup import deduplicate
 from .format_swap import format_swap_report
-from .heldout import LEGIT_BOARD, margin_to_probability, run_held_out, summarize_held_out, unseen_board_threshold
+from .heldout import LEGIT_BOARD, decision_margins, margin_to_probability, run_held_out, summarize_held_out, unseen_board_threshold
 from .metrics import format_table, origin_metrics, sliced_metrics
 from .split import grouped_split
 
@@ -146,12 +147,18 @@ def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> 
     return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
 
 
-def evaluate_origins(frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0) -> dict:
-    """Metrics of one split with real and written ads apart, per language and per board."""
+def evaluate_origins(frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0, prepared: Optional[list] = None) -> dict:
+    """Metrics of one split with real and written ads apart, per language, board and (written ads) scam kind.
+
+    With `prepared`, the rates are those of the API's decision: a decisive
+    trafficking rule flags an ad whatever its score.
+    """
     frame = add_board_columns(frame)
-    return origin_metrics(
-        frame["label"].to_numpy(), probs, threshold, frame["origin"].tolist(), {"language": frame["lang"].tolist(), "board": frame["board"].tolist()}, seed=seed
-    )
+    slices = {"language": frame["lang"].tolist(), "board": frame["board"].tolist()}
+    if "kind" in frame:
+        slices["kind"] = frame["kind"].fillna("-").tolist()
+    by_rule = None if prepared is None else np.array([has_decisive_rule(p) for p in prepared], dtype=bool)
+    return origin_metrics(frame["label"].to_numpy(), probs, threshold, frame["origin"].tolist(), slices, seed=seed, by_rule=by_rule)
 
 
 def make_classifier(m: BaselineArgs) -> BaselineClassifier:
@@ -198,7 +205,8 @@ def choose_final_threshold(classifier: BaselineClassifier, val: pd.DataFrame, va
         reason = "no held-out run (heldout=False)" if scored is None else "no legitimate board to leave out"
         log.warning("threshold: %s; using the validation target-precision rule", reason)
         return {**old.as_dict(), "requested_rule": "unseen_boards", "fallback_reason": reason}, None
-    unseen = unseen_board_threshold(boards["margin"], boards["label"], boards["board"], max_fpr=m.max_unseen_fpr)
+    # An ad a decisive rule flags is flagged at any threshold: it counts against its board's allowance.
+    unseen = unseen_board_threshold(decision_margins(boards), boards["label"], boards["board"], max_fpr=m.max_unseen_fpr)
     threshold = margin_to_probability(classifier, unseen.margin)
     pred = val_probs >= threshold
     tp = int((pred & (y_val == 1)).sum())
@@ -244,10 +252,11 @@ def main(args: TrainArgs) -> dict:
     model = FixedThresholdClassifier(FrozenEstimator(classifier), threshold=cut, response_method="predict_proba")
     model.fit(val_prepared, val["label"].to_numpy())
 
-    metrics = {"validation": evaluate_origins(val, val_probs, cut, m.train_seed)}
+    metrics = {"validation": evaluate_origins(val, val_probs, cut, m.train_seed, val_prepared)}
     if len(test):
-        test_probs = classifier.predict_proba(prepare_many(frame_to_listings(test), engine, m.max_chars))[:, 1]
-        metrics["test"] = evaluate_origins(test, test_probs, cut, m.train_seed)
+        test_prepared = prepare_many(frame_to_listings(test), engine, m.max_chars)
+        test_probs = classifier.predict_proba(test_prepared)[:, 1]
+        metrics["test"] = evaluate_origins(test, test_probs, cut, m.train_seed, test_prepared)
     swap_frame = test if (test["board"] == "emscad").any() else val
     if (swap_frame["board"] == "emscad").any():
         metrics["format_swap"] = format_swap_report(classifier, swap_frame, cut, seed=m.train_seed)
