@@ -21,7 +21,7 @@ import numpy as np
 import regex
 
 from .. import budget
-from ..listing import JobListing
+from ..listing import HTML_FIELD, JobListing
 from ..textnorm import NormalizedText, normalize
 from .destination import resolve_listing_destinations
 from .prefilter import required_literals, split_leading_alternation
@@ -440,7 +440,7 @@ class RedFlagEngine:
         texts: dict[str, str] = {}
         for field, raw in listing.text_fields():
             norm = normalized.get(field) if normalized else None
-            out.extend(self.match_field(field, norm if norm is not None else normalize(raw)))
+            out.extend(self.match_field(field, norm if norm is not None else normalize(raw, page=field == HTML_FIELD)))
             texts[field] = raw
         return resolve_listing_destinations(listing, out, texts)
 

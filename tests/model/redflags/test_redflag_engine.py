@@ -141,6 +141,37 @@ def test_negation_cues_cancel_a_hit(text, rule_id) -> None:
     assert rule_id not in {r.id for r, _s, _e in default_engine().match_text(normalize(text).text)}
 
 
+@pytest.mark.parametrize(
+    "field, raw, rule_id, text",
+    [
+        ("contact", "Contact: HR <hiring.kh2024@qq.com>", "any.webmail.address", "hiring.kh2024@qq.com"),
+        ("contact", "<recruit@gmail.com>", "any.webmail.address", "recruit@gmail.com"),
+        ("description", "<p>Send your CV to <hr.amazon.jobs@gmail.com></p>", "en.webmail.hr_address",
+         "Send your CV to <hr.amazon.jobs@gmail.com"),
+        ("text", "Apply now: <recruit.kh@gmail.com> or Telegram", "en.webmail.brand_on_webmail",
+         "Apply now: <recruit.kh@gmail.com"),
+    ],
+)
+def test_email_in_angle_brackets_is_read_in_a_text_field(field, raw, rule_id, text) -> None:
+    """"HR <hiring@qq.com>" in a plain field is an address, not a tag: the webmail rules see it, and
+    every span (risk reasons included) indexes the field as sent."""
+    from lurescan.model.features import prepare
+    from lurescan.model.scoring import raw_reasons
+
+    matches = default_engine().match_listing(JobListing(**{field: raw}))
+    hits = [m for m in matches if m.rule_id == rule_id]
+    assert hits and hits[0].text == text == raw[hits[0].start : hits[0].end]
+    assert all(raw[m.start : m.end] == m.text for m in matches)
+    prepared = prepare({field: raw})  # the scoring path: clean-text spans, mapped back by raw_reasons
+    assert rule_id in {m.rule_id for m in prepared.matches}
+    reasons = raw_reasons(prepared)
+    assert all(raw[r.start : r.end] == r.text for r in reasons)
+    if hits[0].kind == "risk":
+        assert text in {r.text for r in reasons if r.rule_id == rule_id}
+    # A page is read as a browser reads it: "<a@b.com>" is an unknown element there, not text.
+    assert not [m for m in prepare({"html": raw}).matches if m.rule_id == rule_id]
+
+
 def test_match_listing_reuses_normalised_fields_and_orders_reasons() -> None:
     engine = default_engine()
     listing = JobListing(title="Urgent hiring", text="Keep this confidential. Free accommodation.")
