@@ -240,6 +240,36 @@ def test_negated_list_scope_is_bounded() -> None:
     assert "applicant_fees" in _risk_categories("We never ask for " + "your PIN, " * 30 + "or a processing fee.")
 
 
+MESSENGER_RULES = [
+    "zh.contact.messenger", "th.contact.messenger", "ko.contact.messenger",
+    "ja.contact.messenger", "km.contact.messenger", "my.contact.messenger",
+]
+
+
+@pytest.mark.parametrize("rule_id", MESSENGER_RULES)
+@pytest.mark.parametrize("template", ["hr@company.com {}", "HR <hr.kh2024@gmail.com>\n{}", "+855 12 345 678 / {} / hr@company.com"])
+def test_script_gates_open_per_field_on_a_short_phrase(rule_id, template) -> None:
+    """A contact field that is mostly Latin (an email, a phone) with one phrase in another script
+    ("微信: abc123", "ไลน์ไอดี: abc") opens that script's rules: gates are decided per field text."""
+    from lurescan.model.features import prepare
+
+    engine = default_engine()
+    rule = next(r for r in engine.rules if r.id == rule_id)
+    assert rule.script_gate is not None
+    for example in rule.examples:
+        raw = template.format(example)
+        assert rule_id in {m.rule_id for m in prepare({"contact": raw}).matches}, raw
+        hits = [m for m in engine.match_listing(JobListing(contact=raw, title="Customer service")) if m.rule_id == rule_id]
+        assert hits and all(m.field == "contact" and raw[m.start : m.end] == m.text for m in hits), raw
+
+
+@pytest.mark.parametrize("contact, rule_id", [("hr@company.com 微信: abc123", "zh.contact.messenger"), ("hr@company.com ไลน์ไอดี: abc", "th.contact.messenger")])
+def test_script_phrase_in_contact_field(contact, rule_id) -> None:
+    from lurescan.model.features import prepare
+
+    assert rule_id in {m.rule_id for m in prepare({"contact": contact, "description": "Customer service, Bangkok office"}).matches}
+
+
 def test_match_listing_reuses_normalised_fields_and_orders_reasons() -> None:
     engine = default_engine()
     listing = JobListing(title="Urgent hiring", text="Keep this confidential. Free accommodation.")
