@@ -171,8 +171,10 @@ def _drop_nested(hits: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
 
 # Where a negation stops reaching: the end of a sentence or clause. Before a
 # hit, the enumeration comma "、" does not stop it ("不收取押金、保证金" negates
-# both); a plain comma does ("No experience needed, tourist visa first").
-_CLAUSE_BEFORE = regex.compile(r"[。．！？!?\n，,;；។៕။၊]")
+# both); a plain comma does ("No experience needed, tourist visa first"), and so
+# does a full stop before a space ("We never ask for a fee. Send payment of $50"),
+# not one inside a number or a domain ("1.5", "jobs.com").
+_CLAUSE_BEFORE = regex.compile(r"[。．！？!?\n，,;；។៕။၊]|\.(?!\S)")
 _CLAUSE_AFTER = regex.compile(r"[。．！？!?\n，,、;；។៕။၊]")
 # How far a negation may sit from the hit, in characters.
 _CUE_REACH = 48

@@ -219,6 +219,9 @@ def test_a_negation_reaches_over_the_list_it_heads(text) -> None:
         # A negation of something else than asking or paying heads no list of what is not asked for.
         ("Never leave the compound, passports are kept by the company.", "documents_surrendered"),
         ("Selama kontrak tidak boleh keluar kompleks perusahaan, HP disita.", "confinement"),
+        # A negation ends with its sentence.
+        ("We never ask for a fee. Send payment of $50 to start.", "applicant_fees"),
+        ("We will never ask you to pay. Pay first to reserve your slot.", "applicant_fees"),
         # No negation at all.
         ("Pay a registration fee, a processing fee and a deposit first.", "applicant_fees"),
         ("บริษัทไม่เรียกเก็บค่าสมัคร, แต่ต้องจ่ายค่ามัดจำ 3,000 บาท", "applicant_fees"),
