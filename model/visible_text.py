@@ -225,7 +225,7 @@ _TEXT_LIKE_TAG = re.compile(
     r"""|[A-Za-z][A-Za-z0-9+.-]*+://[^\s<>"']*+"""  # a URL with a scheme
     r"""|(?:mailto|tel|sms):[^\s<>"']++"""
     r"""|(?:[A-Za-z0-9-]++\.)++[A-Za-z]{2,}+(?:[/:?#][^\s<>"']*+)?+)\Z""",  # a host: www.jobs.example, t.me/hr
-    re.I,
+    re.IGNORECASE,
 )
 # A quick test most texts fail: a '<' and a letter, then '@', '.' or ':' before any space, '/', '<' or
 # '>' (every tag `_text_like_tag` accepts has one); a text without one is read exactly as a page is.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import lru_cache
 
 import ahocorasick
@@ -213,7 +214,7 @@ class _ContextCues:
     spaceless: bool
     folded: bool
     word_boundaries: bool
-    scope: NegationScope = NegationScope()
+    scope: NegationScope = dataclass_field(default_factory=NegationScope)
     list_verbs: tuple[str, ...] = ()
     clause_words: tuple[str, ...] = ()  # spaceless files: looked for anywhere in an item
     clause_word_set: frozenset[str] = frozenset()  # other files: one-word clause words, as tokens
