@@ -65,7 +65,7 @@ def main() -> None:
         warnings.simplefilter("ignore")
         scorer = load_scorer()
     page = build_page(args.kb * 1000)
-    text = quick_normalize(page)
+    text = quick_normalize(page, page=True)
     scorer.score([{"html": page}])  # warm: rule tables, confusables data, the model
     scorer.score([{"text": text}])
 

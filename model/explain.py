@@ -27,6 +27,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils import murmurhash3_32
 
 from .features import PreparedListing
+from .listing import HTML_FIELD
 from .ngrams import CharNgramHasher
 from .reading import read_field
 
@@ -130,7 +131,7 @@ def locate(prepared: PreparedListing, ngram: str) -> Optional[tuple[str, int, in
         found = pattern.search(clean)
         if found:
             raw = getattr(prepared.listing, name)
-            start, end = read_field(raw, prepared.max_field_chars).to_raw(found.start(), found.end())
+            start, end = read_field(raw, prepared.max_field_chars, page=name == HTML_FIELD).to_raw(found.start(), found.end())
             return name, start, end
     return None
 

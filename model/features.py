@@ -26,7 +26,7 @@ from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
-from .listing import TEXT_FIELDS, JobListing
+from .listing import HTML_FIELD, TEXT_FIELDS, JobListing
 from .ngrams import CharNgramHasher
 from .redflags.destination import resolve_listing_destinations
 from .redflags.engine import RedFlagEngine, RedFlagMatch, default_engine
@@ -73,7 +73,7 @@ def prepare(
     read_chars: dict[str, int] = {}
     matches: list[RedFlagMatch] = []
     for name, raw in listing.text_fields():
-        text = quick_normalize(raw)
+        text = quick_normalize(raw, page=name == HTML_FIELD)
         if not text:
             continue
         read_chars[name] = len(text)

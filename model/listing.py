@@ -29,6 +29,9 @@ TEXT_FIELDS: tuple[str, ...] = (
     "html",
 )
 
+# The field that holds a whole page: read as a browser shows it (textnorm.normalize's `page`).
+HTML_FIELD = "html"
+
 # EMSCAD's boolean metadata, kept when a source has it. Only EMSCAD has these
 # columns, so the default model does not learn from them (they would teach it
 # "this came from EMSCAD" rather than "this is a scam"); see model card.

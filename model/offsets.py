@@ -15,9 +15,8 @@ from typing import Optional, Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
+from .listing import HTML_FIELD
 from .visible_text import read_page
-
-HTML_FIELD = "html"
 
 
 class Utf16Index:

@@ -25,10 +25,12 @@ FIELD_HEAD_SHARE = 0.5
 _READABLE = regex.compile(r"[^\s\p{Default_Ignorable_Code_Point}]")
 
 
-def reads_empty(raw: str) -> bool:
-    """True when nothing is left once the field is read (only whitespace, invisible characters, tags, comments)."""
+def reads_empty(raw: str, *, page: bool = False) -> bool:
+    """True when nothing is left once the field is read (only whitespace, invisible characters, tags, comments).
+
+    `page`: `raw` is the `html` field, read as a browser shows it (textnorm.normalize)."""
     if looks_like_html(raw):
-        return not normalize(raw).text
+        return not normalize(raw, page=page).text
     return _READABLE.search(raw) is None
 
 
@@ -62,17 +64,17 @@ def cap_normalized(norm: NormalizedText, max_chars: Optional[int]) -> Normalized
     return NormalizedText(raw=norm.raw, text=cap_text(norm.text, max_chars), starts=starts, ends=ends)
 
 
-def read_field(raw: str, max_chars: Optional[int] = None) -> NormalizedText:
-    """The field as read and scored: normalised, then cut to `max_chars`."""
-    return cap_normalized(normalize(raw), max_chars)
+def read_field(raw: str, max_chars: Optional[int] = None, *, page: bool = False) -> NormalizedText:
+    """The field as read and scored: normalised, then cut to `max_chars` (`page`: the `html` field)."""
+    return cap_normalized(normalize(raw, page=page), max_chars)
 
 
-def scored_raw_spans(raw: str, read_chars: int, max_chars: Optional[int]) -> list[tuple[int, int]]:
-    """The spans of `raw` (code points) whose read text was scored."""
+def scored_raw_spans(raw: str, read_chars: int, max_chars: Optional[int], *, page: bool = False) -> list[tuple[int, int]]:
+    """The spans of `raw` (code points) whose read text was scored (`page`: the `html` field)."""
     spans = kept_spans(read_chars, max_chars)
     if len(spans) < 2:
         return [(0, len(raw))] if spans else []
-    norm = normalize(raw)
+    norm = normalize(raw, page=page)
     (_, head), (tail, _) = spans
     # Markup before the head and after the tail was read too; the gap between them was not.
     return [(0, int(norm.ends[head - 1])), (int(norm.starts[tail]), len(raw))]

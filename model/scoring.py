@@ -19,6 +19,7 @@ from .bundle import Bundle, BundleError, load_estimator, read_bundle
 from .features import ListingLike, PreparedListing, prepare_many
 from .kinds import TRAFFICKING, category_scores
 from .language import detect_language
+from .listing import HTML_FIELD
 from .offsets import TextRange, add_offset_units
 from .reading import read_field, scored_raw_spans
 from .redflags.engine import RedFlagMatch, default_engine
@@ -137,7 +138,7 @@ def raw_reasons(prepared: PreparedListing, max_reasons: int = 20) -> list[Reason
     reasons = []
     for field, matches in by_field.items():
         raw = getattr(prepared.listing, field)
-        mapped = read_field(raw, prepared.max_field_chars)
+        mapped = read_field(raw, prepared.max_field_chars, page=field == HTML_FIELD)
         if mapped.text != prepared.clean_fields[field]:  # pragma: no cover - guarded by tests
             log.warning("normalisation mismatch in field %s; spans skipped", field)
             continue
@@ -225,7 +226,7 @@ class Scorer:
             scored = [
                 (name, start, end)
                 for name, chars in p.read_chars.items()
-                for start, end in scored_raw_spans(getattr(p.listing, name), chars, p.max_field_chars)
+                for start, end in scored_raw_spans(getattr(p.listing, name), chars, p.max_field_chars, page=name == HTML_FIELD)
             ]
             out.append(
                 ListingScore(

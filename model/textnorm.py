@@ -19,7 +19,7 @@ import numpy as np
 import regex
 
 from .confusables import confusable_edits, fold_confusables
-from .visible_text import TextCache, read_page, segments_to_map
+from .visible_text import TextCache, may_hold_text_like_tags, read_page, segments_to_map
 
 # A step's result: the new text, and for each of its characters the
 # half-open span [starts[j], ends[j]) of the step's input it came from.
@@ -74,12 +74,14 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_HINT.search(text))
 
 
-def _strip_html(text: str) -> _Step | None:
-    """The page's read text (visible text, line breaks, link targets): see visible_text.py."""
+def _strip_html(text: str, page: bool = True) -> _Step | None:
+    """The page's read text (visible text, line breaks, link targets): see visible_text.py.
+
+    `page=False`: a text field, where an address in angle brackets ("HR <hiring@qq.com>") is text."""
     if not looks_like_html(text):
         return None
-    page = read_page(text)
-    return page.read, page.read_starts, page.read_ends
+    read = read_page(text, page=page)
+    return read.read, read.read_starts, read.read_ends
 
 
 _segments_to_map = segments_to_map
@@ -173,23 +175,29 @@ def _fold_confusables(text: str) -> _Step | None:
     return _splice(text, edits) if edits else None
 
 
-def normalize(raw: str) -> NormalizedText:
+def normalize(raw: str, *, page: bool = False) -> NormalizedText:
     """HTML to visible text, invisible characters out, EMSCAD placeholders, NFKC, look-alike
     letters folded, whitespace; offsets kept throughout.
+
+    `page`: `raw` is a page (the `html` field), read as a browser shows it. Any other field
+    may hold markup too, but there "<...>" around an email or a link ("HR <hiring@qq.com>")
+    is text, not an unknown tag (visible_text.read_page).
 
     HTML is normalised once and kept for a while: scoring, reasons and visible
     offsets all ask for the same page.
     """
     if looks_like_html(raw):
-        return _HTML_NORMALIZED.get(raw)
+        if page or not may_hold_text_like_tags(raw):
+            return _HTML_NORMALIZED.get(raw)
+        return _FIELD_HTML_NORMALIZED.get(raw)
     return _normalize(raw)
 
 
-def _normalize(raw: str) -> NormalizedText:
+def _normalize(raw: str, page: bool = True) -> NormalizedText:
     text = raw
     starts, ends = _identity(len(raw))
     steps = (
-        _strip_html,
+        lambda t: _strip_html(t, page),
         _drop_ignorables,
         lambda t: _replace(t, _EMSCAD_PLACEHOLDER, _placeholder),
         _nfkc,
@@ -209,16 +217,18 @@ def _normalize(raw: str) -> NormalizedText:
 
 
 _HTML_NORMALIZED = TextCache(_normalize, max_chars=2_000_000)
+# Fields (not pages) whose markup may hold an address in angle brackets.
+_FIELD_HTML_NORMALIZED = TextCache(lambda raw: _normalize(raw, page=False), max_chars=2_000_000)
 
 
-def quick_normalize(raw: str) -> str:
-    """The same clean text as `normalize(raw).text`, without the offset map.
+def quick_normalize(raw: str, *, page: bool = False) -> str:
+    """The same clean text as `normalize(raw, page=page).text`, without the offset map.
 
     Used on the hot path of scoring, where only the text is needed.
     """
     text = raw
     if looks_like_html(text):
-        return normalize(raw).text
+        return normalize(raw, page=page).text
     text = _IGNORABLE.sub("", text)
     text = _EMSCAD_PLACEHOLDER.sub(_placeholder, text)
     if not unicodedata.is_normalized("NFKC", text):

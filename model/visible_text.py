@@ -215,6 +215,34 @@ _RAW_TEXT = frozenset({"script", "style", "xmp", "iframe", "noembed", "noframes"
 _RCDATA = frozenset({"title", "textarea"})
 _END_TAG_OF: dict[str, re.Pattern] = {}
 
+# Outside a page (a board's description, a contact field, a chat message), "<...>" around an
+# address is punctuation, not markup: "HR <hiring@qq.com>", "<https://t.me/hr>", "<www.jobs.example>".
+# A start tag whose name holds '@', or whose whole content is an email, a URL or a host name, is
+# read as text there (a browser would make an unknown element of it, so a page is read as before).
+# Anchored (`\A`): tried at one place, so no scan is ever quadratic.
+_TEXT_LIKE_TAG = re.compile(
+    r"""\A(?:[^\s<>@/"'=]++@[^\s<>@"'=]++"""  # an email: local@domain
+    r"""|[A-Za-z][A-Za-z0-9+.-]*+://[^\s<>"']*+"""  # a URL with a scheme
+    r"""|(?:mailto|tel|sms):[^\s<>"']++"""
+    r"""|(?:[A-Za-z0-9-]++\.)++[A-Za-z]{2,}+(?:[/:?#][^\s<>"']*+)?+)\Z""",  # a host: www.jobs.example, t.me/hr
+    re.IGNORECASE,
+)
+# A quick test most texts fail: a '<' and a letter, then '@', '.' or ':' before any space, '/', '<' or
+# '>' (every tag `_text_like_tag` accepts has one); a text without one is read exactly as a page is.
+_MAYBE_TEXT_LIKE_TAG = re.compile(r"<[A-Za-z][^\t\n\f\r /<>@.:]*+[@.:]")
+
+
+def _text_like_tag(name: str, content: str) -> bool:
+    """A start tag that, outside a page, is an address in angle brackets (`content`: between '<' and '>')."""
+    if "<" in content:
+        return False
+    return "@" in name or _TEXT_LIKE_TAG.match(content) is not None
+
+
+def may_hold_text_like_tags(raw: str) -> bool:
+    """False when no start tag of `raw` can be an address in angle brackets (see `_text_like_tag`)."""
+    return _MAYBE_TEXT_LIKE_TAG.search(raw) is not None
+
 
 def _end_tag_pattern(tag: str) -> re.Pattern:
     pattern = _END_TAG_OF.get(tag)
@@ -226,8 +254,9 @@ def _end_tag_pattern(tag: str) -> re.Pattern:
 class _VisibleTextReader:
     """One forward pass over the markup, in the spirit of the HTML5 tokenizer (linear time)."""
 
-    def __init__(self, raw: str) -> None:
+    def __init__(self, raw: str, page: bool = True) -> None:
         self._raw = raw
+        self._page = page  # False: a text field, where "<hr@x.com>" is text (see `_text_like_tag`)
         self.read = _Pieces()
         self.visible = _Pieces()
         self.links: list[LinkTarget] = []
@@ -260,6 +289,10 @@ class _VisibleTextReader:
             if name is not None:
                 if not m.group(4):  # the input ends inside the tag: nothing more is text
                     break
+                if not self._page and not m.group(1) and _text_like_tag(name, raw[lt + 1 : m.end() - 1]):
+                    self._data(lt, m.end())
+                    pos = m.end()
+                    continue
                 pos = m.end()
                 tag = name.lower()
                 if m.group(1):
@@ -488,8 +521,8 @@ class _VisibleTextReader:
         self._close_link()
 
 
-def _parse(raw: str) -> PageText:
-    parser = _VisibleTextReader(raw)
+def _parse(raw: str, page: bool = True) -> PageText:
+    parser = _VisibleTextReader(raw, page)
     parser.run()
     parser.close()
     read, read_starts, read_ends = parser.read.build()
@@ -538,6 +571,15 @@ class TextCache:
 _CACHE = TextCache(_parse, max_chars=2_000_000)
 
 
-def read_page(raw: str) -> PageText:
-    """The visible and the read text of an HTML text, with their maps to the raw characters."""
-    return _CACHE.get(raw)
+_FIELD_CACHE = TextCache(lambda raw: _parse(raw, page=False), max_chars=2_000_000)
+
+
+def read_page(raw: str, page: bool = True) -> PageText:
+    """The visible and the read text of an HTML text, with their maps to the raw characters.
+
+    `page=False` reads a text field that holds markup: an address in angle brackets
+    ("HR <hiring@qq.com>") stays text there, where a browser would drop it as an unknown tag.
+    """
+    if page or not may_hold_text_like_tags(raw):
+        return _CACHE.get(raw)
+    return _FIELD_CACHE.get(raw)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import lru_cache
 
 import ahocorasick
@@ -21,11 +22,11 @@ import numpy as np
 import regex
 
 from .. import budget
-from ..listing import JobListing
+from ..listing import HTML_FIELD, JobListing
 from ..textnorm import NormalizedText, normalize
 from .destination import resolve_listing_destinations
 from .prefilter import required_literals, split_leading_alternation
-from .rules import Rule, RuleSet, load_ruleset
+from .rules import NegationScope, Rule, RuleSet, load_ruleset
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,21 @@ def _drop_nested(hits: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
 
 # Where a negation stops reaching: the end of a sentence or clause. Before a
 # hit, the enumeration comma "、" does not stop it ("不收取押金、保证金" negates
-# both); a plain comma does ("No experience needed, tourist visa first").
-_CLAUSE_BEFORE = regex.compile(r"[。．！？!?\n，,;；។៕။၊]")
+# both); a plain comma does ("No experience needed, tourist visa first"), and so
+# does a full stop before a space ("We never ask for a fee. Send payment of $50"),
+# not one inside a number or a domain ("1.5", "jobs.com").
+_CLAUSE_BEFORE = regex.compile(r"[。．！？!?\n，,;；។៕။၊]|\.(?!\S)")
 _CLAUSE_AFTER = regex.compile(r"[。．！？!?\n，,、;；។៕။၊]")
 # How far a negation may sit from the hit, in characters.
 _CUE_REACH = 48
+# Over a list, a negation reaches past commas (negation.yaml): the text before a hit split
+# into items at commas (a None separator) and clauses at the other breaks of _CLAUSE_BEFORE
+# or a full stop; an item after the hit ends at any of them.
+_ITEMS_BEFORE = regex.compile(r"([。．！？!?\n;；។៕။၊]|\.(?!\S))|[，,]")
+_ITEM_END = regex.compile(r"[。．！？!?\n;；។៕။၊，,]|\.(?!\S)")
+# An item with a number or a currency sign is a term, not a list item ("..., deposit USD 50").
+_NOT_AN_ITEM = regex.compile(r"[\p{Nd}\p{Sc}]")
+_WORD = regex.compile(r"\w+")
 
 
 def _cue_key(cue: str, rule: Rule) -> str:
@@ -190,10 +201,12 @@ class _ContextCues:
     """Negations around a hit that cancel it ("we never charge a placement fee",
     "보증금 없음"): a cue earlier in the hit's clause (a short one, like "no"
     or "不", only right before it), or, after the hit, one that follows it
-    directly (or closes the clause, in scripts without spaces).
+    directly (or closes the clause, in scripts without spaces). A cue that
+    negates asking or charging also reaches over the commas of a list ("we
+    never ask for your PIN, OTP, bank password or any fee"; negation.yaml).
 
     Only the few hits of rules that have cues are checked, so the scan cost
-    does not change.
+    does not change; each looks at a bounded stretch of text around it.
     """
 
     before: tuple[str, ...]
@@ -201,12 +214,103 @@ class _ContextCues:
     spaceless: bool
     folded: bool
     word_boundaries: bool
+    scope: NegationScope = dataclass_field(default_factory=NegationScope)
+    list_verbs: tuple[str, ...] = ()
+    clause_words: tuple[str, ...] = ()  # spaceless files: looked for anywhere in an item
+    clause_word_set: frozenset[str] = frozenset()  # other files: one-word clause words, as tokens
+    clause_phrases: tuple[str, ...] = ()  # ... and those of several words, as " a b " in " item "
+    coordinators: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, rule: Rule) -> _ContextCues:
+    def of(cls, rule: Rule, scope: NegationScope | None = None) -> _ContextCues:
         before = tuple(_cue_key(c, rule) for c in rule.unless_preceded_by)
         after = tuple(_cue_key(c, rule) for c in rule.unless_followed_by)
-        return cls(before, after, rule.spacing_insensitive, rule.fold_diacritics, rule.word_boundaries)
+        scope = scope or NegationScope()
+
+        def keys(words: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(k for k in (_cue_key(w, rule) for w in words) if k))
+
+        clause_words = keys(scope.clause_words)
+        return cls(
+            before,
+            after,
+            rule.spacing_insensitive,
+            rule.fold_diacritics,
+            rule.word_boundaries,
+            scope,
+            keys(scope.list_verbs),
+            clause_words,
+            frozenset(w for w in clause_words if " " not in w),
+            tuple(f" {w} " for w in clause_words if " " in w),
+            keys(scope.coordinators),
+        )
+
+    def _is_short(self, cue: str) -> bool:
+        """A short cue ("no", "ko", "不") negates only what follows it directly."""
+        return len(cue) <= (1 if self.spaceless else 3)
+
+    def _is_item(self, text: str) -> bool:
+        """`text` (one comma-separated piece, in the cue view) reads as a list item, not a new clause."""
+        if _NOT_AN_ITEM.search(text):
+            return False
+        view = self._view(text).strip()
+        if self.spaceless:
+            return len(view) <= self.scope.max_item_chars and not any(word in view for word in self.clause_words)
+        if len(view.split()) > self.scope.max_item_words:
+            return False
+        tokens = _WORD.findall(view)
+        if self.clause_word_set.intersection(tokens):
+            return False
+        joined = f" {' '.join(tokens)} "
+        return not any(phrase in joined for phrase in self.clause_phrases)
+
+    def _ends_item(self, rest: str) -> bool:
+        """The text after a hit, up to the next break, ends the hit's item: nothing, or a coordinator
+        and more items ("... visa fee or medical fee"), not more words about it ("deposit on arrival")."""
+        view = self._view(rest).strip()
+        if not view:
+            return True
+        return self._is_item(rest) and any(view.startswith(c) and self._has_word(view[: len(c) + 1], c) for c in self.coordinators)
+
+    def _heads_a_list(self, head: str) -> bool:
+        """`head` (a clause, in the cue view) negates asking or charging: a long cue, then (or in it)
+        a verb of negation.yaml's `list_verbs` ("we never ask for your PIN", "hindi kami naniningil ng")."""
+        for cue in self.before:
+            if self._is_short(cue):
+                continue
+            at = self._find_word(head, cue)
+            if at != -1 and any(self._has_word(head[at:], verb) for verb in self.list_verbs):
+                return True
+        return False
+
+    def _negated_list(self, lowered: str, start: int, end: int) -> bool:
+        """A cue that negates asking or charging reaches the hit over a list: every comma-separated
+        piece from the cue's clause to the hit, and the hit's own item up to the next break, reads
+        as an item."""
+        scope = self.scope
+        if not scope.list_reach or not scope.max_items or not self.list_verbs:
+            return False
+        window = lowered[max(0, start - scope.list_reach) : start]
+        seen = self._view(window)
+        if not any(cue in seen for cue in self.before if not self._is_short(cue)):
+            return False  # no cue that could head a list (the common case: one scan, no split)
+        parts = _ITEMS_BEFORE.split(window)
+        pieces, breaks = parts[0::2], parts[1::2]
+        if not breaks or breaks[-1] is not None:
+            return False  # no comma before the hit in its clause: nothing to carry the cue over
+        after = lowered[end : end + _CUE_REACH]
+        item_end = _ITEM_END.search(after)
+        if item_end is None and end + _CUE_REACH < len(lowered):
+            return False  # the hit's item runs on: a clause, not an item
+        rest = after[: item_end.start()] if item_end else after
+        if not self._is_item(pieces[-1]) or not self._ends_item(rest):
+            return False
+        for k in range(len(pieces) - 2, max(-1, len(pieces) - 2 - scope.max_items), -1):
+            if self._heads_a_list(self._view(pieces[k])):
+                return True
+            if k == 0 or breaks[k - 1] is not None or not self._is_item(pieces[k]):
+                return False  # the list starts here without a cue, or a clause ends before it
+        return False
 
     def _view(self, text: str) -> str:
         text = fold_diacritics(text) if self.folded else text
@@ -214,15 +318,19 @@ class _ContextCues:
 
     def _has_word(self, text: str, cue: str) -> bool:
         """`cue` in `text`, as whole words where the rule needs word boundaries."""
+        return self._find_word(text, cue) != -1
+
+    def _find_word(self, text: str, cue: str) -> int:
+        """Where `cue` first occurs in `text` (as whole words where the rule needs them), or -1."""
         at = text.find(cue)
         while at != -1:
             end = at + len(cue)
             if self.spaceless or not self.word_boundaries or (
                 (at == 0 or not _is_word_char(text[at - 1])) and (end == len(text) or not _is_word_char(text[end]))
             ):
-                return True
+                return at
             at = text.find(cue, at + 1)
-        return False
+        return -1
 
     def vetoes(self, lowered: str, start: int, end: int) -> bool:
         """True when a negation cue governs the hit."""
@@ -230,12 +338,13 @@ class _ContextCues:
             clause = _CLAUSE_BEFORE.split(lowered[max(0, start - _CUE_REACH) : start])[-1]
             left = self._view(clause)
             for cue in self.before:
-                if len(cue) <= (1 if self.spaceless else 3):
-                    # A short cue ("no", "ko", "不") negates only what follows it directly.
+                if self._is_short(cue):
                     if left.endswith(cue) and self._has_word(left[-len(cue) - 1 :], cue):
                         return True
                 elif self._has_word(left, cue):
                     return True
+            if self._negated_list(lowered, start, end):
+                return True
         if self.after:
             clause = _CLAUSE_AFTER.split(lowered[end : end + _CUE_REACH], maxsplit=1)[0]
             right = self._view(clause).lstrip(" :：-–")  # "Placement fee: none", "保証金：なし"
@@ -326,7 +435,11 @@ class RedFlagEngine:
         self._scanners = [s for s in scanners.values() if s.keys]
         for scanner in self._scanners:
             scanner.build()
-        self._context_cues = {i: _ContextCues.of(r) for i, r in enumerate(self.rules) if r.unless_preceded_by or r.unless_followed_by}
+        self._context_cues = {
+            i: _ContextCues.of(r, ruleset.negation)
+            for i, r in enumerate(self.rules)
+            if r.unless_preceded_by or r.unless_followed_by
+        }
         # Patterns run only when one of their required words occurs (see
         # prefilter.py); those without such words always run. Patterns of a
         # fold_diacritics file see the text without diacritics, and every
@@ -440,7 +553,7 @@ class RedFlagEngine:
         texts: dict[str, str] = {}
         for field, raw in listing.text_fields():
             norm = normalized.get(field) if normalized else None
-            out.extend(self.match_field(field, norm if norm is not None else normalize(raw)))
+            out.extend(self.match_field(field, norm if norm is not None else normalize(raw, page=field == HTML_FIELD)))
             texts[field] = raw
         return resolve_listing_destinations(listing, out, texts)
 

@@ -114,6 +114,42 @@ class RuleFileSpec(BaseModel):
     rules: list[RuleSpec]
 
 
+class NegationScopeSpec(BaseModel):
+    """`negation.yaml`: how far a negation cue reaches over a list (see that file)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Bounded, so the work per hit is too (linear-time matching).
+    list_reach: int = Field(ge=0, le=400)
+    max_items: int = Field(ge=0, le=20)
+    max_item_words: int = Field(ge=1, le=12)
+    max_item_chars: int = Field(ge=1, le=80)
+    list_verbs: dict[str, list[str]] = Field(default_factory=dict)
+    clause_words: dict[str, list[str]] = Field(default_factory=dict)
+    coordinators: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("list_verbs", "clause_words", "coordinators")
+    @classmethod
+    def _non_blank_words(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
+        for words in groups.values():
+            for word in words:
+                if not word.strip():
+                    raise ValueError("blank word")
+        return groups
+
+
+@dataclass(frozen=True)
+class NegationScope:
+    """How far a negation cue reaches over the commas of a list ("never ask for your PIN, OTP or any fee")."""
+
+    list_reach: int = 0  # 0: a comma always ends a negation's clause
+    max_items: int = 0
+    max_item_words: int = 1
+    max_item_chars: int = 1
+    list_verbs: tuple[str, ...] = ()
+    clause_words: tuple[str, ...] = ()
+    coordinators: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Rule:
     """A validated rule, with its regexes compiled once."""
@@ -144,9 +180,10 @@ class Rule:
 class RuleSet:
     categories: dict[str, Category]
     rules: tuple[Rule, ...]
-    fingerprint: str  # sha256 over categories and rule files, recorded in bundles
+    fingerprint: str  # sha256 over categories, the negation scope and rule files, recorded in bundles
     files: tuple[str, ...]
     scam_kinds: dict[str, ScamKind] = field(default_factory=dict)
+    negation: NegationScope = field(default_factory=NegationScope)
 
     @property
     def risk_categories(self) -> list[str]:
@@ -168,6 +205,30 @@ def default_rules_dir() -> Path:
 
 def default_categories_path() -> Path:
     return Path(str(resources.files(__package__).joinpath("categories.yaml")))
+
+
+def default_negation_path() -> Path:
+    return Path(str(resources.files(__package__).joinpath("negation.yaml")))
+
+
+def load_negation_scope(path: Path) -> NegationScope:
+    data = _read_yaml(path)
+    try:
+        spec = NegationScopeSpec.model_validate(data)
+    except ValidationError as exc:
+        raise RuleFileError(f"{path}: {_first_error(exc)}") from exc
+    def flat(groups: dict[str, list[str]]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w.strip() for group in groups.values() for w in group))
+
+    return NegationScope(
+        spec.list_reach,
+        spec.max_items,
+        spec.max_item_words,
+        spec.max_item_chars,
+        flat(spec.list_verbs),
+        flat(spec.clause_words),
+        flat(spec.coordinators),
+    )
 
 
 def _read_yaml(path: Path) -> object:
@@ -290,15 +351,20 @@ def load_rule_file(path: Path, categories: dict[str, Category]) -> list[Rule]:
     return rules
 
 
-def load_ruleset(rules_dir: Path | None = None, categories_path: Path | None = None) -> RuleSet:
-    """Load and validate every `*.yaml` rule file in `rules_dir`."""
+def load_ruleset(
+    rules_dir: Path | None = None, categories_path: Path | None = None, negation_path: Path | None = None
+) -> RuleSet:
+    """Load and validate every `*.yaml` rule file in `rules_dir` (and the negation scope, `negation.yaml`)."""
     rules_dir = Path(rules_dir) if rules_dir else default_rules_dir()
     categories_path = Path(categories_path) if categories_path else default_categories_path()
+    negation_path = Path(negation_path) if negation_path else default_negation_path()
     categories, scam_kinds = load_taxonomy(categories_path)
+    negation = load_negation_scope(negation_path)
     files = sorted(rules_dir.glob("*.yaml"))
     if not files:
         raise RuleFileError(f"{rules_dir}: no rule files (*.yaml)")
     digest = hashlib.sha256(categories_path.read_bytes())
+    digest.update(b"negation.yaml\0" + negation_path.read_bytes())
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
     for path in files:
@@ -309,5 +375,10 @@ def load_ruleset(rules_dir: Path | None = None, categories_path: Path | None = N
             seen[rule.id] = path
             rules.append(rule)
     return RuleSet(
-        categories=categories, rules=tuple(rules), fingerprint=digest.hexdigest(), files=tuple(p.name for p in files), scam_kinds=scam_kinds
+        categories=categories,
+        rules=tuple(rules),
+        fingerprint=digest.hexdigest(),
+        files=tuple(p.name for p in files),
+        scam_kinds=scam_kinds,
+        negation=negation,
     )

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from lurescan.model.language import canonical_language_tag
-from lurescan.model.listing import TEXT_FIELDS, JobListing
+from lurescan.model.listing import HTML_FIELD, TEXT_FIELDS, JobListing
 from lurescan.model.reading import reads_empty
 from lurescan.model.scoring import ListingScore
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -66,7 +66,7 @@ class ListingIn(JobListing):
     def _has_text(self) -> ListingIn:
         if not self.has_text():
             raise PydanticCustomError(EMPTY_LISTING, "the listing has no text in any field")
-        if all(reads_empty(value) for _name, value in self.text_fields()):
+        if all(reads_empty(value, page=name == HTML_FIELD) for name, value in self.text_fields()):
             raise PydanticCustomError(
                 EMPTY_LISTING, "the listing has no text once read (only markup, comments, hidden or invisible characters)"
             )

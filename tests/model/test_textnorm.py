@@ -65,6 +65,48 @@ def test_span_maps_to_raw_slice(raw: str, clean_part: str, raw_slice: str) -> No
     assert raw[raw_start:raw_end] == raw_slice
 
 
+# An address in angle brackets in a text field: (raw, the address as read). Not a tag there, so it stays
+# text with exact offsets; a page (the `html` field) reads it as a browser does, as an unknown element.
+ANGLE_ADDRESS_TABLE = [
+    ("Contact: HR <hiring.kh2024@qq.com>", "hiring.kh2024@qq.com"),
+    ("<recruit@gmail.com>", "recruit@gmail.com"),
+    ("<p>Send your CV to <recruit@gmail.com> today</p>", "recruit@gmail.com"),
+    ("Join <https://t.me/hr_kh88> now", "https://t.me/hr_kh88"),
+    ("Chat: <t.me/hr_kh88>", "t.me/hr_kh88"),
+    ("Site <www.jobs-kh.com> &amp; more", "www.jobs-kh.com"),
+    ("<b>HR</b> <mailto:hr@jobs-kh.com>", "mailto:hr@jobs-kh.com"),
+    ("Mail: <hr.kh@ｑｑ.com>", "hr.kh@qq.com"),
+]
+
+
+@pytest.mark.parametrize("raw, address", ANGLE_ADDRESS_TABLE)
+def test_address_in_angle_brackets_is_text_in_a_field(raw: str, address: str) -> None:
+    norm = normalize(raw)
+    assert address in norm.text, norm.text
+    assert quick_normalize(raw) == norm.text
+    start = norm.text.index(address)
+    raw_start, raw_end = norm.to_raw(start, start + len(address))
+    assert unicodedata.normalize("NFKC", raw[raw_start:raw_end]) == address
+    assert raw[raw_start - 1] == "<" and raw[raw_end] == ">"
+    _assert_offsets_sensible(raw)
+    page = normalize(raw, page=True)
+    assert address not in page.text
+    assert quick_normalize(raw, page=True) == page.text
+
+
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("<p>Hi</p><o:p></o:p><br/>there", "Hi\nthere"),  # Word's namespaced tags are still tags
+        ("<hr><a href='https://x.com/jobs'>Jobs</a>", "Jobs"),
+        ("<span class=a.b>x</span>", "x"),
+        ("a <b> c", "a c"),
+    ],
+)
+def test_real_tags_are_still_tags_in_a_field(raw: str, clean: str) -> None:
+    assert normalize(raw).text == normalize(raw, page=True).text == quick_normalize(raw) == clean
+
+
 def test_to_raw_rejects_empty_or_outside_spans() -> None:
     norm = normalize("abc")
     for start, end in [(1, 1), (2, 1), (-1, 2), (0, 4)]:

@@ -141,6 +141,138 @@ def test_negation_cues_cancel_a_hit(text, rule_id) -> None:
     assert rule_id not in {r.id for r, _s, _e in default_engine().match_text(normalize(text).text)}
 
 
+@pytest.mark.parametrize(
+    "field, raw, rule_id, text",
+    [
+        ("contact", "Contact: HR <hiring.kh2024@qq.com>", "any.webmail.address", "hiring.kh2024@qq.com"),
+        ("contact", "<recruit@gmail.com>", "any.webmail.address", "recruit@gmail.com"),
+        ("description", "<p>Send your CV to <hr.amazon.jobs@gmail.com></p>", "en.webmail.hr_address",
+         "Send your CV to <hr.amazon.jobs@gmail.com"),
+        ("text", "Apply now: <recruit.kh@gmail.com> or Telegram", "en.webmail.brand_on_webmail",
+         "Apply now: <recruit.kh@gmail.com"),
+    ],
+)
+def test_email_in_angle_brackets_is_read_in_a_text_field(field, raw, rule_id, text) -> None:
+    """"HR <hiring@qq.com>" in a plain field is an address, not a tag: the webmail rules see it, and
+    every span (risk reasons included) indexes the field as sent."""
+    from lurescan.model.features import prepare
+    from lurescan.model.scoring import raw_reasons
+
+    matches = default_engine().match_listing(JobListing(**{field: raw}))
+    hits = [m for m in matches if m.rule_id == rule_id]
+    assert hits and hits[0].text == text == raw[hits[0].start : hits[0].end]
+    assert all(raw[m.start : m.end] == m.text for m in matches)
+    prepared = prepare({field: raw})  # the scoring path: clean-text spans, mapped back by raw_reasons
+    assert rule_id in {m.rule_id for m in prepared.matches}
+    reasons = raw_reasons(prepared)
+    assert all(raw[r.start : r.end] == r.text for r in reasons)
+    if hits[0].kind == "risk":
+        assert text in {r.text for r in reasons if r.rule_id == rule_id}
+    # A page is read as a browser reads it: "<a@b.com>" is an unknown element there, not text.
+    assert not [m for m in prepare({"html": raw}).matches if m.rule_id == rule_id]
+
+
+def _risk_categories(text: str) -> set[str]:
+    return {r.category for r, _s, _e in default_engine().match_text(normalize(text).text) if r.kind == "risk"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We never ask for your PIN, OTP, bank password or any fee.",
+        "We will never ask for your ATM PIN, your OTP or a processing fee.",
+        "We never charge a registration fee, processing fee or placement fee.",
+        "We never ask for a security deposit, training fee, visa fee, or medical fee.",
+        "We do not charge any registration fee, processing fee, or deposit.",
+        "We will never ask you to pay.",
+        "We will never ask you to pay a deposit, a visa fee or a training fee.",
+        "We never ask for your OTP, online banking password, card PIN, or a security deposit.",
+        "We will never ask you to send your SSN, bank login or debit card PIN.",
+        "เราไม่เคยเรียกเก็บค่าธรรมเนียมใดๆ",
+        "เราไม่เคยเรียกเก็บค่าสมัคร ค่ามัดจำ หรือค่าดำเนินการใดๆ",
+        "บริษัทไม่เรียกเก็บค่าสมัคร, ค่ามัดจำ หรือค่าเอกสาร",
+        "เราจะไม่ขอรหัส OTP, รหัสผ่านแอปธนาคาร หรือเซลฟี่ถือบัตร",
+        "Hindi kami naniningil ng placement fee, processing fee o training fee.",
+        "Kami tidak pernah meminta PIN, OTP atau biaya pendaftaran.",
+    ],
+)
+def test_a_negation_reaches_over_the_list_it_heads(text) -> None:
+    """ "never ask for X, Y or Z" negates every item, though a comma otherwise ends its clause."""
+    assert not _risk_categories(text) & {"applicant_fees", "identity_harvesting"}, text
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # A new clause after the comma, not another item: the negation stops there.
+        ("We never ask for fees, but a processing fee of $50 is required.", "applicant_fees"),
+        ("We never charge fees, however the training fee is 200 USD.", "applicant_fees"),
+        ("We never ask for fees, you must pay a processing fee first.", "applicant_fees"),
+        ("We never ask for money; registration fee is 50 USD.", "applicant_fees"),
+        ("No hidden charges, registration fee required.", "applicant_fees"),
+        ("No upfront payment, security deposit on arrival.", "applicant_fees"),
+        ("We never ask for your passport, processing fee 5,000 PHP.", "applicant_fees"),
+        ("Free flights and visa, processing fee to be paid first.", "applicant_fees"),
+        # A short cue ("no") negates only what follows it directly, never a list.
+        ("No visa fee, processing fee 5,000 PHP.", "applicant_fees"),
+        ("No experience needed, placement fee applies.", "applicant_fees"),
+        # A negation of something else than asking or paying heads no list of what is not asked for.
+        ("Never leave the compound, passports are kept by the company.", "documents_surrendered"),
+        ("Selama kontrak tidak boleh keluar kompleks perusahaan, HP disita.", "confinement"),
+        # A negation ends with its sentence.
+        ("We never ask for a fee. Send payment of $50 to start.", "applicant_fees"),
+        ("We will never ask you to pay. Pay first to reserve your slot.", "applicant_fees"),
+        # No negation at all.
+        ("Pay a registration fee, a processing fee and a deposit first.", "applicant_fees"),
+        ("บริษัทไม่เรียกเก็บค่าสมัคร, แต่ต้องจ่ายค่ามัดจำ 3,000 บาท", "applicant_fees"),
+    ],
+)
+def test_a_negation_does_not_reach_past_its_list(text, category) -> None:
+    assert category in _risk_categories(text), text
+
+
+def test_negated_list_scope_is_bounded() -> None:
+    """A list as long as the text costs no more than one that fits the reach (linear, not quadratic)."""
+    import time
+
+    text = "We never ask for " + "your PIN, " * 5000 + "or a processing fee."
+    start = time.perf_counter()
+    default_engine().match_text(normalize(text).text)
+    assert time.perf_counter() - start < 2.0
+    # Past `max_items` items the cue no longer reaches.
+    assert "applicant_fees" in _risk_categories("We never ask for " + "your PIN, " * 30 + "or a processing fee.")
+
+
+MESSENGER_RULES = [
+    "zh.contact.messenger", "th.contact.messenger", "ko.contact.messenger",
+    "ja.contact.messenger", "km.contact.messenger", "my.contact.messenger",
+]
+
+
+@pytest.mark.parametrize("rule_id", MESSENGER_RULES)
+@pytest.mark.parametrize("template", ["hr@company.com {}", "HR <hr.kh2024@gmail.com>\n{}", "+855 12 345 678 / {} / hr@company.com"])
+def test_script_gates_open_per_field_on_a_short_phrase(rule_id, template) -> None:
+    """A contact field that is mostly Latin (an email, a phone) with one phrase in another script
+    ("微信: abc123", "ไลน์ไอดี: abc") opens that script's rules: gates are decided per field text."""
+    from lurescan.model.features import prepare
+
+    engine = default_engine()
+    rule = next(r for r in engine.rules if r.id == rule_id)
+    assert rule.script_gate is not None
+    for example in rule.examples:
+        raw = template.format(example)
+        assert rule_id in {m.rule_id for m in prepare({"contact": raw}).matches}, raw
+        hits = [m for m in engine.match_listing(JobListing(contact=raw, title="Customer service")) if m.rule_id == rule_id]
+        assert hits and all(m.field == "contact" and raw[m.start : m.end] == m.text for m in hits), raw
+
+
+@pytest.mark.parametrize("contact, rule_id", [("hr@company.com 微信: abc123", "zh.contact.messenger"), ("hr@company.com ไลน์ไอดี: abc", "th.contact.messenger")])
+def test_script_phrase_in_contact_field(contact, rule_id) -> None:
+    from lurescan.model.features import prepare
+
+    assert rule_id in {m.rule_id for m in prepare({"contact": contact, "description": "Customer service, Bangkok office"}).matches}
+
+
 def test_match_listing_reuses_normalised_fields_and_orders_reasons() -> None:
     engine = default_engine()
     listing = JobListing(title="Urgent hiring", text="Keep this confidential. Free accommodation.")

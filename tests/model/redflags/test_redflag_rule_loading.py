@@ -119,3 +119,24 @@ def test_fingerprint_changes_with_any_rule_file(tmp_path) -> None:
     before = load_ruleset(rules, categories).fingerprint
     (rules / "xx.yaml").write_text(_header() + GOOD_RULE.format(id="xx.urgent.two"), encoding="utf-8")
     assert load_ruleset(rules, categories).fingerprint != before
+
+
+def test_negation_scope_is_loaded_bounded_and_fingerprinted(tmp_path) -> None:
+    """negation.yaml (how far a cue reaches over a list) is data: validated, bounded (linear-time
+    matching), and part of the ruleset fingerprint, since it changes what the rules find."""
+    from lurescan.model.redflags.rules import default_negation_path
+
+    rules, categories = _rules_dir(tmp_path, {"xx.yaml": _header() + GOOD_RULE.format(id="xx.urgent.one")})
+    negation = tmp_path / "negation.yaml"
+    shutil.copy(default_negation_path(), negation)
+    ruleset = load_ruleset(rules, categories, negation)
+    assert ruleset.negation.list_reach > 0 and "but" in ruleset.negation.clause_words and "or" in ruleset.negation.coordinators
+    assert load_ruleset(rules, categories).fingerprint == ruleset.fingerprint
+    negation.write_text(negation.read_text("utf-8").replace("max_items: 8", "max_items: 3"), encoding="utf-8")
+    assert load_ruleset(rules, categories, negation).fingerprint != ruleset.fingerprint
+    negation.write_text("list_reach: 100000\nmax_items: 8\nmax_item_words: 5\nmax_item_chars: 24\n", encoding="utf-8")
+    with pytest.raises(RuleFileError, match="negation.yaml.*list_reach"):
+        load_ruleset(rules, categories, negation)
+    negation.write_text("list_reach: 100\nmax_items: 8\nmax_item_words: 5\nmax_item_chars: 24\nlist_words: []\n", encoding="utf-8")
+    with pytest.raises(RuleFileError, match="negation.yaml"):
+        load_ruleset(rules, categories, negation)
