@@ -44,7 +44,7 @@ from lurescan.model.features import prepare_many
 from lurescan.training.boards import add_board_columns
 from lurescan.training.build_default import REPO, training_files
 from lurescan.training.data import frame_to_listings
-from lurescan.training.heldout import LEGIT_BOARD, held_out_sets, run_held_out, summarize_held_out, unseen_board_threshold
+from lurescan.training.heldout import LEGIT_BOARD, decision_margins, held_out_sets, run_held_out, summarize_held_out, unseen_board_threshold
 from lurescan.training.train import BaselineArgs, DataArgs, make_classifier, prepare_splits
 
 
@@ -101,8 +101,10 @@ def run(shared_data: Path, out: Path, jobs: int, names: list[str]) -> dict:
         t0 = time.time()
         kwargs = {} if weighting else {"weights": None}
         scored = run_held_out(classifier, prepared, frame, sets=sets, n_jobs=jobs, **kwargs)
+        if name == "plain":  # no red flags: no decisive rule flags anything for it
+            scored = scored.drop(columns=["decisive"])
         legit = scored[(scored["kind"] == LEGIT_BOARD) & (scored["label"] == 0)]
-        choice = unseen_board_threshold(legit["margin"].to_numpy(), legit["label"].to_numpy(), legit["board"].to_numpy(), 0.01)
+        choice = unseen_board_threshold(decision_margins(legit), legit["label"].to_numpy(), legit["board"].to_numpy(), 0.01)
         summary = summarize_held_out(scored, choice.margin)
         report["recipes"][name] = {"threshold": choice.as_dict(), "seconds": round(time.time() - t0, 1), **summary}
         print(f"\n== {name} ({time.time() - t0:.0f} s): threshold set by {choice.set_by}")

@@ -68,6 +68,17 @@ def test_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
+def kind_table(metrics: dict) -> str:
+    """Written test ads per scam kind: recall on the scams, FPR on the honest look-alikes of that kind."""
+    section = (metrics.get("test") or {}).get("written") or {}
+    lines = ["| written test ads, kind | scams | recall | flagged by a rule only | honest look-alikes | FPR |", "|---|---|---|---|---|---|"]
+    for kind, o in sorted((section.get("by_kind") or {}).items()):
+        few = " (few)" if o.get("few") else ""
+        by_rule = (o.get("flagged_by_rule") or {}).get("scams", 0)
+        lines.append(f"| {kind}{few} | {o.get('scams')} | {_rate(o, 'recall')} | {by_rule} | {o.get('legitimate')} | {_rate(o, 'false_positive_rate')} |")
+    return "\n".join(lines)
+
+
 def swap_lines(swap: dict) -> str:
     out = []
     for name, e in swap.items():
@@ -108,6 +119,8 @@ def main() -> int:
     if heldout_path.exists():
         print("## Held out\n\n" + heldout_table(json.loads(heldout_path.read_text())) + "\n")
     print("## Test split\n\n" + test_table(metrics) + "\n")
+    if ((metrics.get("test") or {}).get("written") or {}).get("by_kind"):
+        print("## Written test ads by scam kind\n\n" + kind_table(metrics) + "\n")
     if metrics.get("format_swap"):
         print("## Format swap\n\n" + swap_lines(metrics["format_swap"]) + "\n")
     if args.bench.exists():

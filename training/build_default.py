@@ -27,7 +27,7 @@ from pathlib import Path
 from .train import BaselineArgs, DataArgs, TrainArgs, main
 
 REPO = Path(__file__).resolve().parents[1]
-VERSION = "lurescan-default-20261203"
+VERSION = "lurescan-default-20261204"
 
 DESCRIPTION = (
     "lurescan's bundled default model: word 1-2-gram and character 2-5-gram TF-IDF (hashed) over a source-neutral view "
