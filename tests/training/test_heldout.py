@@ -13,6 +13,7 @@ from lurescan.training.heldout import (
     SCAM_COMPANIES,
     WRITTEN_GROUPS,
     company_ids,
+    decision_margins,
     held_out_sets,
     margin_to_probability,
     run_held_out,
@@ -114,3 +115,27 @@ def test_run_held_out_and_threshold_mapping(boards_frame):
     # the mapping is the model's own: ads above the margin are exactly those above the probability
     assert ((margins >= choice.margin) == (probs >= p - 1e-12)).mean() > 0.99
     assert margin_to_probability(final, choice.margin + 1) > p
+
+
+def test_decisive_rules_count_against_a_boards_allowance():
+    """A legitimate ad a decisive rule flags is flagged at every threshold, so the threshold rule and the
+    held-out rates count it like an ad above the margin."""
+    rows = pd.DataFrame(
+        {
+            "kind": [LEGIT_BOARD] * 4 + [SCAM_COMPANIES] * 2,
+            "board": ["b"] * 4 + ["emscad"] * 2,
+            "label": [0, 0, 0, 0, 1, 1],
+            "margin": [-3.0, -2.0, -1.0, 5.0, 0.5, -4.0],
+            "decisive": [True, False, False, False, False, True],
+        }
+    )
+    margins = decision_margins(rows)
+    assert margins[0] == np.inf and margins[3] == 5.0
+    assert list(decision_margins(rows.drop(columns=["decisive"]))) == list(rows["margin"])
+    summary = summarize_held_out(rows, 1.0)
+    assert summary["legitimate_boards"]["b"]["false_positive_rate"]["value"] == 0.5  # the rule-flagged ad and the 5.0
+    assert summary["scam_boards_unseen_companies"]["emscad"]["recall"]["value"] == 0.5  # -4.0, but a decisive rule
+    legit = rows[rows["label"] == 0]
+    # with 4 ads and max_fpr 0.25, one may be flagged: the decisive one uses the allowance, so the bound is above 5.0
+    choice = unseen_board_threshold(decision_margins(legit), legit["label"], legit["board"], max_fpr=0.25)
+    assert choice.margin > 5.0

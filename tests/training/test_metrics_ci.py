@@ -51,3 +51,19 @@ def test_origin_metrics_never_pool_real_and_written():
     assert set(out["real"]["by_board"]) == {"emscad", "topcv"}
     assert out["written"]["overall"]["recall"] == 0.5
     assert "real" not in origin_metrics(y[3:], p[3:], 0.5, origins[3:], {})
+
+
+def test_rates_follow_the_api_decision_with_decisive_rules():
+    """An ad a decisive rule flags counts as flagged whatever its score; ranking still reads the score."""
+    y = np.array([1, 1, 0, 0, 0, 0])
+    p = np.array([0.9, 0.2, 0.1, 0.3, 0.1, 0.1])
+    by_rule = np.array([False, True, False, True, False, False])
+    plain = binary_metrics(y, p, 0.5)
+    decided = binary_metrics(y, p, 0.5, by_rule=by_rule)
+    assert plain["recall"] == 0.5 and decided["recall"] == 1.0
+    assert plain["false_positive_rate"] == 0.0 and decided["false_positive_rate"] == 0.25
+    assert decided["flagged_by_rule"] == {"scams": 1, "legitimate": 1}
+    assert decided["pr_auc"] == plain["pr_auc"] and decided["brier"] == plain["brier"]
+    out = origin_metrics(y, p, 0.5, ["written"] * 6, {"kind": ["a", "b", "a", "b", "a", "a"]}, by_rule=by_rule)
+    assert out["written"]["by_kind"]["b"]["recall"] == 1.0 and out["written"]["by_kind"]["b"]["false_positive_rate"] == 1.0
+    assert out["written"]["by_kind"]["a"]["flagged_by_rule"] == {"scams": 0, "legitimate": 0}

@@ -92,3 +92,24 @@ def test_evaluate_reports_real_and_written_apart(trained, boards_csv, tmp_path):
     assert set(report["real"]["by_board"]) == {"emscad", "glassdoor", "topcv"}
     assert report["real"]["by_board"]["emscad"]["ci95"]["recall"] is not None
     assert (tmp_path / "eval" / "real" / "calibration.png").exists() and (tmp_path / "eval" / "written" / "calibration.png").exists()
+
+
+def test_evaluate_counts_ads_flagged_by_a_decisive_rule(trained, tmp_path):
+    """`lurescan evaluate` reports the API's decision: an ad with a decisive trafficking indicator is flagged
+    whatever its score, and the report says how many only a rule flagged."""
+    import pandas as pd
+
+    from lurescan.model.scoring import load_scorer
+    from lurescan.training.evaluate import EvaluateArgs
+    from lurescan.training.evaluate import main as evaluate_main
+
+    out, _ = trained
+    ad = {"title": "Office assistant", "text": "Bring your passport; the company keeps your passport for safekeeping. Good pay.", "label": 1, "source": "lurescan_corpus", "lang": "en", "kind": "overseas_lure"}
+    scored = load_scorer(out).score([{"title": ad["title"], "text": ad["text"]}])[0]
+    path = tmp_path / "one.csv"
+    pd.DataFrame([ad, {**ad, "title": "Accountant", "text": "Prepare monthly reports in Excel. Apply on our website.", "label": 0, "kind": "overseas_lure"}]).to_csv(path, index=False)
+    report = evaluate_main(EvaluateArgs(data=[str(path)], model=str(out)))
+    written = report["written"]["overall"]
+    assert written["recall"] == 1.0 and scored.flagged
+    assert written["flagged_by_rule"]["scams"] == (0 if scored.scam_probability >= scored.threshold else 1)
+    assert set(report["written"]["by_kind"]) == {"overseas_lure"}
