@@ -70,11 +70,34 @@ def head_tail(text: str, max_chars: int, head_share: float = 0.75) -> str:
     return text[:head] + "\n" + text[len(text) - (max_chars - head) :]
 
 
+class PlaceMasker:
+    """Every place name the destination table knows -> one token, longest name first.
+
+    One alternation of some 200 names is tried at every position of an ad and
+    costs milliseconds, while an ad names one or two places at most. So the
+    names that occur at all (a case-folded substring test, in C) are found
+    first and the alternation is built from those alone, in the same
+    longest-first order: the same matches for a fraction of the work.
+    """
+
+    def __init__(self, names) -> None:
+        self.names = tuple(sorted(set(names), key=len, reverse=True))
+        self._folded = tuple((name, name.casefold()) for name in self.names)
+
+    def sub(self, replacement: str, text: str) -> str:
+        folded = text.casefold()
+        present = tuple(name for name, f in self._folded if f in folded)
+        return _alternation(present).sub(replacement, text) if present else text
+
+
+@lru_cache(maxsize=4096)
+def _alternation(names: tuple[str, ...]) -> regex.Pattern:
+    return regex.compile(r"(?<!\w)(?:" + "|".join(regex.escape(n) for n in names) + r")(?!\w)", regex.IGNORECASE)
+
+
 @lru_cache(maxsize=1)
-def _place_pattern() -> regex.Pattern:
-    """Every place name the destination table knows, longest first."""
-    names = sorted(set(default_destinations().places), key=len, reverse=True)
-    return regex.compile(r"(?<!\w)(?:" + "|".join(regex.escape(n) for n in names) + r")(?!\w)", regex.IGNORECASE) if names else regex.compile(r"(?!)")
+def _places() -> PlaceMasker:
+    return PlaceMasker(default_destinations().places)
 
 
 def neutral_text(listing: JobListing, clean_fields: dict[str, str], max_chars: int = 6000) -> str:
@@ -96,7 +119,7 @@ def neutral_text(listing: JobListing, clean_fields: dict[str, str], max_chars: i
     text = _GLUED.sub(" ", text)
     if location and len(location) >= 3:
         text = text.replace(location, " [place] ")
-    text = _place_pattern().sub(" [place] ", text)
+    text = _places().sub(" [place] ", text)
     text = _DECORATION.sub(" ", text)
     text = _DIGITS.sub("0", text)
     text = _SPACES.sub(" ", text.lower())

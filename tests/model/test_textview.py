@@ -72,3 +72,25 @@ def test_a_model_saved_before_text_views_reads_the_raw_text() -> None:
     p = prepare({"text": "Hello World"})
     assert v.model_texts([p]) == [p.model_text]
     assert np.isfinite(v.transform([p]).toarray()).all()
+
+
+def test_place_masker_matches_the_full_alternation() -> None:
+    """The substring prefilter only skips work: the same replacements as one alternation of every name."""
+    import regex
+
+    from lurescan.model.redflags.destination import default_destinations
+    from lurescan.model.textview import PlaceMasker
+
+    names = sorted(set(default_destinations().places), key=len, reverse=True)
+    full = regex.compile(r"(?<!\w)(?:" + "|".join(regex.escape(n) for n in names) + r")(?!\w)", regex.IGNORECASE)
+    masker = PlaceMasker(names)
+    texts = [
+        "Office in PHNOM PENH, then Sihanoukville; visit Phnom Penhs? no. 西港 and 金边 too.",
+        "Bangkok / bangkok-based, Mae Sot, Kuala Lumpur (KL) or Ho Chi Minh City",
+        "nothing here at all",
+        "",
+        "phnompenh glued, Phnom  Penh with two spaces, ПномПень, Myawaddy's KK Park",
+    ]
+    texts += [f"{a} {b}" for a in names[:40] for b in ("office", names[-1].upper())]
+    for text in texts:
+        assert masker.sub(" [place] ", text) == full.sub(" [place] ", text), text
