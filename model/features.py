@@ -194,6 +194,24 @@ def _redflag_features(ruleset, names: Sequence[str]) -> RedFlagFeatures:
     return _REDFLAG_FEATURES[key]
 
 
+def redflag_block(prepared: Sequence[PreparedListing], names: Sequence[str]) -> np.ndarray:
+    """The red-flag columns named `names` for these listings, each listing's row computed once.
+
+    The classifier and the scam-kind heads read the same rows; the row is kept
+    on the prepared listing (keyed by its layout, which lives as long as the
+    process), so the second reader does not compute it again.
+    """
+    layout = _redflag_features(default_engine().ruleset, names)
+    key = ("redflag_row", id(layout))
+    rows = []
+    for p in prepared:
+        row = p.extras.get(key)
+        if row is None:
+            row = p.extras[key] = layout.vector(p.matches)
+        rows.append(row)
+    return np.vstack(rows) if rows else np.zeros((0, len(layout.names)))
+
+
 def sublinear_tfidf_l2_dot(
     rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, n_rows: int, idf: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
@@ -272,8 +290,7 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         blocks = []
         if self.use_redflags:
             # Columns for the categories the model was trained with; categories added since are ignored.
-            rf = _redflag_features(default_engine().ruleset, self.redflag_names_)
-            blocks.append(rf.matrix([p.matches for p in prepared]) * self.redflag_weight)
+            blocks.append(redflag_block(prepared, self.redflag_names_) * self.redflag_weight)
         if self.use_metadata:
             blocks.append(np.vstack([metadata_vector(p) for p in prepared]) if prepared else np.zeros((0, len(METADATA_NAMES))))
         return blocks

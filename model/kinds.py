@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from .features import PreparedListing
+from .features import PreparedListing, redflag_block
 from .redflags.engine import default_engine
 from .redflags.features import RedFlagFeatures
 from .redflags.rules import GENERAL_KIND, SEVERITY_LEVELS
@@ -58,8 +58,8 @@ class ScamKindHeads(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _features(self, prepared: Sequence[PreparedListing]) -> np.ndarray:
-        layout = RedFlagFeatures.from_names(default_engine().ruleset, self.redflag_names_)
-        return layout.matrix([p.matches for p in prepared])
+        # The same rows the classifier read (features.redflag_block keeps them on each listing).
+        return redflag_block(prepared, self.redflag_names_)
 
     def fit(self, prepared: Sequence[PreparedListing], kinds: Sequence[Optional[str]]):
         """`prepared`, `kinds`: scam ads and their kind (None or "" where unknown, e.g. EMSCAD)."""
