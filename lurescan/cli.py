@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -187,6 +188,14 @@ def evaluate(
     )
 
 
+def available_cores() -> int:
+    """The CPUs this process may run on (its affinity mask, e.g. a container's share), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
 @app.command()
 @friendly_errors
 def score(
@@ -197,7 +206,7 @@ def score(
     threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
     board_country: Annotated[Optional[str], typer.Option(help="ISO 3166-1 code of the board's country (KH): its ads for work there are local. A board_country column wins.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (memory is bounded by this).")] = 2000,
-    workers: Annotated[int, typer.Option(min=1, help="Processes scoring chunks in parallel (output stays in input order); local engine only.")] = 1,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes scoring chunks in parallel (output stays in input order; default: the cores this process may use); local engine only.")] = None,
     sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     engine: Annotated[str, typer.Option(help="local (this process, streaming) or ray (Ray Data: a cluster, or Ray started here).")] = "local",
@@ -229,6 +238,7 @@ def score(
         return
     from lurescan.model.filescore import score_file
 
+    workers = workers or available_cores()
     summary = score_file(scorer, input, output, chunk_size=chunk_size, threshold=threshold, sep=sep, progress=progress, board_country=board_country, workers=workers)
     typer.echo(f"scored {summary['rows']} listings ({summary['flagged']} flagged) -> {summary['output']}", err=True)
 

@@ -174,3 +174,20 @@ def test_score_with_workers_matches_one_process(small_bundle, tmp_path, listings
         outs[n] = pd.read_csv(dst, dtype={"listing_ref": str})
     pd.testing.assert_frame_equal(outs[1], outs[2])
     assert len(outs[2]) == len(listings_frame)
+
+
+def test_score_uses_the_available_cores_by_default(small_bundle, tmp_path, listings_frame, monkeypatch):
+    """No --workers: one worker per core this process may use (its affinity mask)."""
+    import lurescan.model.filescore as filescore
+
+    from lurescan.cli import available_cores
+
+    seen = {}
+    real = filescore.score_file
+    monkeypatch.setattr(filescore, "score_file", lambda *a, **k: seen.setdefault("workers", k["workers"]) and real(*a, **k))
+    src = tmp_path / "in.csv"
+    listings_frame.to_csv(src, index=False)
+    result = run("score", "--model", small_bundle, "--input", src, "--output", tmp_path / "out.csv", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert seen["workers"] == available_cores() >= 1
+    assert len(pd.read_csv(tmp_path / "out.csv")) == len(listings_frame)
