@@ -47,7 +47,7 @@ STAGES = {
     "neutral view": [("model/textview.py", "neutral_text")],
     "word n-gram hashing": [("model/features.py", "_word_counts")],
     "char n-gram hashing": [("model/ngrams.py", "hash_counts")],
-    "red-flag feature block": [("model/redflags/features.py", "matrix")],
+    "red-flag feature block": [("model/features.py", "redflag_block")],
     "linear model and calibration": [("model/features.py", "sublinear_tfidf_l2_dot"), ("model/baseline.py", "_sigmoid_average")],
     "scam-kind heads": [("model/kinds.py", "category_scores")],
     "language detection": [("model/language.py", "detect_language")],
