@@ -47,9 +47,11 @@ test: install-dev browser
 test-slow: install-dev browser
 	$(BIN)/python -m pytest -q -m slow
 
-# Writes runs/default-model (bundle, run files); INSTALL=1 then replaces model/default_bundle.
+# Writes runs/default-model (bundle, run files); INSTALL=1 then replaces model/default_bundle
+# and records its scores on fixed ads (tests/fixtures/golden_scores.csv.gz, checked by the tests).
 default-model: install-dev
 	$(BIN)/python -m lurescan.training.build_default --shared-data "$(SHARED_DATA)" --out runs/default-model $(if $(INSTALL),--install)
+	$(if $(INSTALL),$(BIN)/python tests/model/golden_scores.py --write)
 
 # Each script prints its table and writes JSON under runs/. Run on an otherwise idle machine.
 bench: install-dev
