@@ -255,6 +255,11 @@ class Scorer:
 PROBABILITY_FLOOR = 1e-6
 
 
+def decisive_flags(prepared: Sequence[PreparedListing]) -> np.ndarray:
+    """One bool per listing: a decisive trafficking rule flags it whatever its score."""
+    return np.array([has_decisive_rule(p) for p in prepared], dtype=bool)
+
+
 def has_decisive_rule(prepared: PreparedListing) -> bool:
     """Whether a listing holds a decisive trafficking indicator."""
     return any(m.decisive and m.kind == "risk" for m in prepared.matches)

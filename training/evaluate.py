@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-
-from lurescan.model.scoring import has_decisive_rule, load_scorer
+from lurescan.model.scoring import decisive_flags, load_scorer
 
 from .boards import add_board_columns
 from .data import frame_to_listings, load_training_data
-from .metrics import format_table, origin_metrics
+from .metrics import format_table
+from .train import evaluate_origins
 
 
 @dataclass
@@ -92,16 +92,13 @@ def main(args: EvaluateArgs) -> dict:
     for i in range(0, len(listings), args.batch_size):
         prepared = scorer.prepare(listings[i : i + args.batch_size])
         probs.append(scorer.predict_proba(prepared))
-        by_rule += [has_decisive_rule(p) for p in prepared]
+        by_rule.append(decisive_flags(prepared))
     probs = np.concatenate(probs)
     threshold = scorer.threshold if args.threshold is None else args.threshold
     data = add_board_columns(data)
     labels = data["label"].to_numpy()
-    slices = {"language": data["lang"].tolist(), "board": data["board"].tolist(), "source": data["source"].tolist()}
-    if "kind" in data:
-        slices["kind"] = data["kind"].fillna("-").tolist()
     # The rates are those of the API's decision: a decisive trafficking rule flags an ad whatever its score.
-    metrics = origin_metrics(labels, probs, threshold, data["origin"].tolist(), slices, by_rule=np.array(by_rule, dtype=bool))
+    metrics = evaluate_origins(data, probs, threshold, by_rule=np.concatenate(by_rule), also_by=("source",))
     report = {
         "model": str(scorer.bundle.path),
         "model_version": scorer.model_version,

@@ -30,7 +30,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from lurescan.model.baseline import BaselineClassifier, sigmoid_linear_members
-from lurescan.model.scoring import has_decisive_rule
+from lurescan.model.scoring import decisive_flags
 
 from .boards import add_board_columns, board_balanced_weights
 from .dedup import _UnionFind
@@ -208,7 +208,7 @@ def run_held_out(
                     "margin": margins,
                     "probability": probs,
                     # Flagged by a decisive trafficking rule whatever the margin (as the API does).
-                    "decisive": [has_decisive_rule(prepared[i]) for i in s.test],
+                    "decisive": decisive_flags([prepared[i] for i in s.test]),
                 }
             )
         )

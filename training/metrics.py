@@ -90,12 +90,17 @@ def _r(x: Optional[float]) -> Optional[float]:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
 
 
+def _rule_flags(by_rule, n: int) -> np.ndarray:
+    """`by_rule` as n bools (None: no ad was flagged by a rule)."""
+    return np.zeros(n, dtype=bool) if by_rule is None else np.asarray(by_rule, dtype=bool)
+
+
 def binary_metrics(y_true, prob, threshold: float, n_boot: int = N_BOOT, seed: int = 0, by_rule=None) -> dict:
     """Ranking and calibration read `prob`; the rates read the decision a board gets:
     `prob >= threshold`, or a decisive trafficking rule (`by_rule`, one bool per ad)."""
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
-    by_rule = np.zeros(len(y_true), dtype=bool) if by_rule is None else np.asarray(by_rule, dtype=bool)
+    by_rule = _rule_flags(by_rule, len(y_true))
     pred = ((prob >= threshold) | by_rule).astype(int)
     tn, fp, fn, tp = confusion_matrix(y_true, pred, labels=[0, 1]).ravel()
     both = y_true.min() != y_true.max()
@@ -128,7 +133,7 @@ def sliced_metrics(y_true, prob, threshold: float, slices: dict[str, Sequence], 
     """Metrics over all rows given plus the same per value of each slice column (language, board)."""
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
-    by_rule = np.zeros(len(y_true), dtype=bool) if by_rule is None else np.asarray(by_rule, dtype=bool)
+    by_rule = _rule_flags(by_rule, len(y_true))
     out = {"overall": binary_metrics(y_true, prob, threshold, n_boot, seed, by_rule)}
     for name, values in slices.items():
         values = np.asarray([str(v) for v in values])
@@ -151,7 +156,7 @@ def origin_metrics(
     y_true = np.asarray(y_true).astype(int)
     prob = np.asarray(prob, dtype=float)
     origins = np.asarray([str(o) for o in origins])
-    by_rule = np.zeros(len(y_true), dtype=bool) if by_rule is None else np.asarray(by_rule, dtype=bool)
+    by_rule = _rule_flags(by_rule, len(y_true))
     out = {}
     for origin in ("real", "written", *sorted(set(origins.tolist()) - {"real", "written"})):
         mask = origins == origin

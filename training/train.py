@@ -36,7 +36,7 @@ from lurescan.model.card import render_card
 from lurescan.model.features import ListingVectorizer, prepare_many
 from lurescan.model.kinds import ScamKindHeads
 from lurescan.model.redflags.engine import default_engine
-from lurescan.model.scoring import has_decisive_rule
+from lurescan.model.scoring import decisive_flags
 from lurescan.model.threshold import choose_threshold
 
 from .boards import add_board_columns, board_balanced_weights
@@ -147,17 +147,20 @@ def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> 
     return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
 
 
-def evaluate_origins(frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0, prepared: Optional[list] = None) -> dict:
-    """Metrics of one split with real and written ads apart, per language, board and (written ads) scam kind.
+def evaluate_origins(
+    frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0, by_rule: Optional[np.ndarray] = None, also_by: tuple[str, ...] = ()
+) -> dict:
+    """Metrics of one split with real and written ads apart, per language, board, the columns in
+    `also_by` and (written ads) scam kind.
 
-    With `prepared`, the rates are those of the API's decision: a decisive
-    trafficking rule flags an ad whatever its score.
+    With `by_rule` (model.scoring.decisive_flags), the rates are those of the
+    API's decision: a decisive trafficking rule flags an ad whatever its score.
     """
     frame = add_board_columns(frame)
     slices = {"language": frame["lang"].tolist(), "board": frame["board"].tolist()}
+    slices |= {column: frame[column].tolist() for column in also_by}
     if "kind" in frame:
         slices["kind"] = frame["kind"].fillna("-").tolist()
-    by_rule = None if prepared is None else np.array([has_decisive_rule(p) for p in prepared], dtype=bool)
     return origin_metrics(frame["label"].to_numpy(), probs, threshold, frame["origin"].tolist(), slices, seed=seed, by_rule=by_rule)
 
 
@@ -252,11 +255,11 @@ def main(args: TrainArgs) -> dict:
     model = FixedThresholdClassifier(FrozenEstimator(classifier), threshold=cut, response_method="predict_proba")
     model.fit(val_prepared, val["label"].to_numpy())
 
-    metrics = {"validation": evaluate_origins(val, val_probs, cut, m.train_seed, val_prepared)}
+    metrics = {"validation": evaluate_origins(val, val_probs, cut, m.train_seed, decisive_flags(val_prepared))}
     if len(test):
         test_prepared = prepare_many(frame_to_listings(test), engine, m.max_chars)
         test_probs = classifier.predict_proba(test_prepared)[:, 1]
-        metrics["test"] = evaluate_origins(test, test_probs, cut, m.train_seed, test_prepared)
+        metrics["test"] = evaluate_origins(test, test_probs, cut, m.train_seed, decisive_flags(test_prepared))
     swap_frame = test if (test["board"] == "emscad").any() else val
     if (swap_frame["board"] == "emscad").any():
         metrics["format_swap"] = format_swap_report(classifier, swap_frame, cut, seed=m.train_seed)
