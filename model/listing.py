@@ -29,6 +29,10 @@ TEXT_FIELDS: tuple[str, ...] = (
     "html",
 )
 
+# The classifier's window in characters: longer texts are read on head and tail
+# (textview.head_tail). Red flags are still looked for in everything read.
+MAX_CHARS = 6000
+
 # The field that holds a whole page: read as a browser shows it (textnorm.normalize's `page`).
 HTML_FIELD = "html"
 
