@@ -8,8 +8,8 @@ present, builds ads of about `--chars` characters (short ads are joined with
 the next ads of the same file, so every script keeps its own share), and
 times, on one core (CPU time of this process; wall time beside it):
 
-  - redflags:  default_engine().match_listing(...) per listing, end to end
-               (normalisation, phrase automata, patterns, span mapping);
+  - redflags:  prepare(..., default_engine()).matches per listing, end to end
+               (normalisation, phrase automata, patterns, destinations, model text);
   - baseline:  sklearn HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5))
                .transform over the same texts, the cost a char n-gram
                classifier pays before it even scores.
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from lurescan.model.features import prepare
 from lurescan.model.listing import JobListing
 from lurescan.model.redflags.engine import default_engine
 
@@ -112,8 +113,8 @@ def main() -> None:
     mean_chars = sum(map(len, texts)) / len(texts)
 
     engine = default_engine()
-    engine.match_listing(listings[0])  # warm caches outside the timing
-    seconds, wall_seconds, matches = time_best(lambda: [engine.match_listing(x) for x in listings], args.repeat)
+    prepare(listings[0], engine).matches  # warm caches outside the timing
+    seconds, wall_seconds, matches = time_best(lambda: [prepare(x, engine).matches for x in listings], args.repeat)
     n_matches = sum(map(len, matches))
 
     from sklearn.feature_extraction.text import HashingVectorizer
@@ -141,7 +142,7 @@ def main() -> None:
         for name in sources:
             subset = [listing for (source, _t), listing in zip(ads, listings) if source == name]
             if subset:
-                s, _wall, _ = time_best(lambda subset=subset: [engine.match_listing(x) for x in subset], args.repeat)
+                s, _wall, _ = time_best(lambda subset=subset: [prepare(x, engine).matches for x in subset], args.repeat)
                 per_source[name] = round(len(subset) / s, 1)
         figures["redflags_listings_per_s_by_source"] = per_source
 

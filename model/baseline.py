@@ -138,18 +138,3 @@ def _sigmoid_average(members: list, products: np.ndarray) -> np.ndarray:
         axis=0,
     )
     return np.column_stack([1.0 - positive, positive])
-
-
-def calibrated_linear_proba(calibrated: CalibratedClassifierCV, Z) -> np.ndarray:
-    """`calibrated.predict_proba(Z)` for binary, sigmoid-calibrated linear models, computed directly.
-
-    The same arithmetic as scikit-learn's (margin, then `expit(-(a*margin + b))`,
-    averaged over the calibrated classifiers), without its per-call input
-    validation and label encoding, which cost more than the model itself when
-    the API scores one listing. Anything else goes through scikit-learn.
-    """
-    members = sigmoid_linear_members(calibrated)
-    if members is None:
-        return calibrated.predict_proba(Z)
-    products = np.column_stack([np.asarray(Z @ m.estimator.coef_.ravel()).ravel() for m in members])
-    return _sigmoid_average(members, products)

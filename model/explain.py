@@ -27,9 +27,9 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils import murmurhash3_32
 
 from .features import PreparedListing
-from .listing import HTML_FIELD
 from .ngrams import CharNgramHasher
-from .reading import read_field
+from .reasons import reason_at
+from .results import Reason
 
 _INT32_MIN = -2147483648
 _MASK_TOKENS = {"[url]", "[email]", "[phone]"}
@@ -124,39 +124,29 @@ class BaselineExplainer:
 
 
 def locate(prepared: PreparedListing, ngram: str) -> Optional[tuple[str, int, int]]:
-    """(field, start, end) of the first occurrence of `ngram` in the fields as sent, or None."""
+    """(field, start, end) of the first occurrence of `ngram` in the fields' read text, or None."""
     # Word n-grams were joined with spaces from tokens of the masked text; any punctuation may separate them.
     pattern = re.compile(r"\W+".join(re.escape(part) for part in ngram.split()), re.IGNORECASE)
     for name, clean in prepared.clean_fields.items():
         found = pattern.search(clean)
         if found:
-            raw = getattr(prepared.listing, name)
-            start, end = read_field(raw, prepared.max_field_chars, page=name == HTML_FIELD).to_raw(found.start(), found.end())
-            return name, start, end
+            return name, found.start(), found.end()
     return None
 
 
-def evidence_reasons(prepared: PreparedListing, evidence: Sequence[NgramEvidence], weight_note: str = "") -> list:
-    """Evidence as `Reason` objects (category "model_evidence") with spans into the raw fields."""
-    from .scoring import Reason
-
+def evidence_reasons(prepared: PreparedListing, evidence: Sequence[NgramEvidence], weight_note: str = "") -> list[Reason]:
+    """Evidence as `Reason` objects (category "model_evidence") with spans into the fields as sent."""
     reasons = []
     for e in evidence:
         where = locate(prepared, e.ngram)
-        if where is None:
-            continue
-        name, start, end = where
-        raw = getattr(prepared.listing, name)
-        reasons.append(
-            Reason(
-                category="model_evidence",
-                severity="low",
-                field=name,
-                start=start,
-                end=end,
-                text=raw[start:end],
-                explanation=f'The n-gram model weighs "{e.ngram}" towards scam (+{e.contribution:.3f} log-odds){weight_note}.',
-                rule_id="baseline.ngram",
-            )
+        reason = where and reason_at(
+            prepared,
+            *where,
+            category="model_evidence",
+            severity="low",
+            explanation=f'The n-gram model weighs "{e.ngram}" towards scam (+{e.contribution:.3f} log-odds){weight_note}.',
+            rule_id="baseline.ngram",
         )
+        if reason:
+            reasons.append(reason)
     return reasons

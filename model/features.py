@@ -26,13 +26,13 @@ from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
-from .listing import HTML_FIELD, TEXT_FIELDS, JobListing
+from .listing import HTML_FIELD, MAX_CHARS, TEXT_FIELDS, JobListing
 from .ngrams import CharNgramHasher
 from .redflags.destination import resolve_listing_destinations
 from .redflags.engine import RedFlagEngine, RedFlagMatch, default_engine
 from .redflags.features import RedFlagFeatures
-from .reading import cap_text
-from .textnorm import quick_normalize
+from .reading import cap_text, kept_spans, read_field, scored_raw_spans
+from .textnorm import NormalizedText, quick_normalize
 from .textview import head_tail, mask_contacts, neutral_text
 
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\U0001f000-\U0001f2ff]")
@@ -57,6 +57,27 @@ class PreparedListing:
     # The per-field limit on read text (reading.py) and each field's read length before it.
     max_field_chars: Optional[int] = None
     read_chars: dict[str, int] = field(default_factory=dict)
+    _raw_maps: dict[str, NormalizedText] = field(default_factory=dict, repr=False, compare=False)
+
+    def raw_map(self, name: str) -> NormalizedText:
+        """Field `name`'s read text with its map back to the field as sent.
+
+        Built on first use and kept: scoring reads fields with the cheaper
+        `quick_normalize`, and only the fields that give a reason or a
+        scored range need the offset map.
+        """
+        mapped = self._raw_maps.get(name)
+        if mapped is None:
+            raw = getattr(self.listing, name)
+            mapped = self._raw_maps[name] = read_field(raw, self.max_field_chars, page=name == HTML_FIELD)
+        return mapped
+
+    def scored_ranges(self, name: str) -> list[tuple[int, int]]:
+        """The spans of field `name` as sent whose read text was scored (all of it unless it was cut)."""
+        chars = self.read_chars[name]
+        if len(kept_spans(chars, self.max_field_chars)) < 2:
+            return [(0, len(getattr(self.listing, name)))]
+        return scored_raw_spans(self.raw_map(name), chars, self.max_field_chars)
 
     @property
     def content_dropped(self) -> bool:
@@ -65,7 +86,7 @@ class PreparedListing:
 
 
 def prepare(
-    item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = 6000, max_field_chars: Optional[int] = None
+    item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = MAX_CHARS, max_field_chars: Optional[int] = None
 ) -> PreparedListing:
     listing = as_listing(item)
     engine = engine or default_engine()
@@ -98,7 +119,7 @@ def prepare(
 def prepare_many(
     items: Iterable[ListingLike],
     engine: Optional[RedFlagEngine] = None,
-    max_chars: int = 6000,
+    max_chars: int = MAX_CHARS,
     max_field_chars: Optional[int] = None,
 ) -> list[PreparedListing]:
     engine = engine or default_engine()
@@ -246,7 +267,7 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         char_ngram_range: tuple[int, int] = (2, 5),
         n_word_features: int = 2**18,
         n_char_features: int = 2**19,
-        max_chars: int = 6000,
+        max_chars: int = MAX_CHARS,
         use_redflags: bool = True,
         use_metadata: bool = False,
         redflag_weight: float = 1.0,
@@ -365,7 +386,3 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
             out += block @ weights[start : start + block.shape[1]]
             start += block.shape[1]
         return np.asarray(out)
-
-    def dense_feature_names(self) -> list[str]:
-        """Names of the non-hashed columns, which follow the two hashed blocks."""
-        return list(self.redflag_names_) + (list(METADATA_NAMES) if self.use_metadata else [])

@@ -69,12 +69,15 @@ def read_field(raw: str, max_chars: Optional[int] = None, *, page: bool = False)
     return cap_normalized(normalize(raw, page=page), max_chars)
 
 
-def scored_raw_spans(raw: str, read_chars: int, max_chars: Optional[int], *, page: bool = False) -> list[tuple[int, int]]:
-    """The spans of `raw` (code points) whose read text was scored (`page`: the `html` field)."""
+def scored_raw_spans(mapped: NormalizedText, read_chars: int, max_chars: Optional[int]) -> list[tuple[int, int]]:
+    """The spans of the field as sent (code points) whose read text was scored.
+
+    `mapped` is the field as read (`read_field`, so already cut) and
+    `read_chars` the length of its read text before the cut."""
     spans = kept_spans(read_chars, max_chars)
     if len(spans) < 2:
-        return [(0, len(raw))] if spans else []
-    norm = normalize(raw, page=page)
-    (_, head), (tail, _) = spans
-    # Markup before the head and after the tail was read too; the gap between them was not.
-    return [(0, int(norm.ends[head - 1])), (int(norm.starts[tail]), len(raw))]
+        return [(0, len(mapped.raw))] if spans else []
+    (_, head), _ = spans
+    # Markup before the head and after the tail was read too; the gap between them
+    # (the joining line break, at index `head` of the cut text) was not.
+    return [(0, int(mapped.ends[head - 1])), (int(mapped.starts[head + 1]), len(mapped.raw))]

@@ -11,8 +11,8 @@ stacker is fitted on the validation split only (hundreds of rows).
 matrix: standardise -> L2-regularised logistic regression -> sigmoid
 calibration cross-fitted over (grouped) folds. It is saved (model/safe_state.py) in an
 "ensemble" bundle that embeds verified copies of both member bundles, so the
-ensemble is self-contained; `load_predictor` scores a listing by running
-both members, stacking, and attaching the baseline's strongest n-grams as
+ensemble is self-contained; `stacked_predictor` scores a listing by running
+both members (their predictors built by model/predictors.py), stacking, and attaching the baseline's strongest n-grams as
 readable evidence (`model/explain.py`).
 """
 
@@ -30,8 +30,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .bundle import Bundle, BundleError, load_estimator, read_bundle
+from .bundle import Bundle, BundleError, load_estimator
+from .explain import BaselineExplainer, evidence_reasons
 from .features import PreparedListing
+from .predictors import Predictor
+from .redflags.engine import default_engine
 from .redflags.features import RedFlagFeatures
 
 SCORE_COLUMNS = ("transformer_logit", "baseline_logit")
@@ -125,38 +128,21 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         return {str(n): round(float(c), 4) for n, c in zip(names, coef)}
 
 
-def _member(bundle: Bundle, name: str) -> Bundle:
-    info = (bundle.manifest.get("members") or {}).get(name)
-    if not info:
-        raise BundleError(f"{bundle.path}: ensemble manifest lists no '{name}' member")
-    member = read_bundle(bundle.path / info["path"])
-    if member.kind != info["kind"]:
-        raise BundleError(f"{member.path}: member is a '{member.kind}' bundle, the ensemble expects '{info['kind']}'")
-    return member
-
-
-def load_predictor(bundle: Bundle, evidence: Optional[int] = 5):
-    """PREDICTORS entry for "ensemble" bundles: (predict_proba(prepared), max_chars)."""
-    from .explain import BaselineExplainer, evidence_reasons
-    from .redflags.engine import default_engine
-    from .scoring import PREDICTORS
-
-    transformer, baseline = _member(bundle, "transformer"), _member(bundle, "baseline")
-    transformer_predict, _ = PREDICTORS[transformer.kind](transformer)
-    baseline_predict, max_chars = PREDICTORS[baseline.kind](baseline)
+def stacked_predictor(bundle: Bundle, transformer: Predictor, baseline: Predictor, baseline_model, evidence: Optional[int] = 5) -> Predictor:
+    """The ensemble bundle's predictor over its members' predictors (model/predictors.py builds them)."""
     stacker = load_estimator(bundle, "stacker")
     ruleset = default_engine().ruleset
     if list(getattr(stacker, "feature_names_in_", [])) != list(stack_features([], [], [], ruleset).columns):
         raise BundleError(
             f"{bundle.path}: the installed red-flag categories differ from those the stacker was fitted with; rebuild the ensemble"
         )
-    explainer = BaselineExplainer(load_estimator(baseline, "model")) if evidence else None
+    explainer = BaselineExplainer(baseline_model) if evidence else None
     medium = bundle.medium_threshold
     weight = stacker.coefficients().get(SCORE_COLUMNS[1])
     note = f"; the n-gram model's score carries weight {weight:+.2f} in the ensemble" if weight is not None else ""
 
     def predict(prepared: list[PreparedListing]) -> np.ndarray:
-        X = stack_features(transformer_predict(prepared), baseline_predict(prepared), prepared, ruleset)
+        X = stack_features(transformer.scam_probability(prepared), baseline.scam_probability(prepared), prepared, ruleset)
         probs = stacker.predict_proba(X)[:, 1]
         if explainer is not None:
             for p, prob in zip(prepared, probs):
@@ -164,4 +150,4 @@ def load_predictor(bundle: Bundle, evidence: Optional[int] = 5):
                     p.extras["evidence"] = evidence_reasons(p, explainer.top(p, evidence), note)
         return probs
 
-    return predict, max_chars
+    return Predictor(predict, baseline.max_chars)

@@ -86,6 +86,11 @@ class OnnxListingClassifier:
         return margins, [e.truncated for e in encoded]
 
     def predict_proba(self, prepared: Sequence[PreparedListing]) -> np.ndarray:
+        """[P(legitimate), P(scam)] per listing, as scikit-learn classifiers return them."""
+        p = self.scam_probability(prepared)
+        return np.column_stack([1.0 - p, p])
+
+    def scam_probability(self, prepared: Sequence[PreparedListing]) -> np.ndarray:
         """P(scam) per listing; marks `truncated` on listings the model read only partly."""
         if not prepared:
             return np.zeros(0)
@@ -130,9 +135,3 @@ def classifier_from_bundle(
         raise BundleError(
             f"{bundle.path / 'model.onnx'}: cannot load ONNX model ({type(exc).__name__}: {exc})"
         ) from exc
-
-
-def load_predictor(bundle: Bundle):
-    """PREDICTORS entry for "transformer" bundles: (predict_proba(prepared), max_chars)."""
-    classifier = classifier_from_bundle(bundle)
-    return classifier.predict_proba, int((bundle.manifest.get("input") or {}).get("max_chars", 6000))

@@ -1,18 +1,19 @@
-"""Match red-flag rules against a listing and report spans in the caller's text.
+"""Match red-flag rules against a field's read text.
 
 Phrases go into Aho-Corasick automata (one per view of the text: as written,
 without spaces for Korean/CJK/Thai/Khmer/Burmese, without diacritics for
 Vietnamese; and one per script, skipped when the script is absent), so a
 listing is scanned once whatever the number of phrases. Regex patterns
 (amounts, handles, links) run only when a word they cannot match without
-occurs (prefilter.py). Matching happens on the normalised text of each field
-and the spans are mapped back to the field as given.
+occurs (prefilter.py). The engine sees one normalised text at a time;
+features.prepare runs it over a listing's fields and reasons.py maps the
+spans back to the fields as sent.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import lru_cache
@@ -22,9 +23,6 @@ import numpy as np
 import regex
 
 from .. import budget
-from ..listing import HTML_FIELD, JobListing
-from ..textnorm import NormalizedText, normalize
-from .destination import resolve_listing_destinations
 from .prefilter import required_literals, split_leading_alternation
 from .rules import NegationScope, Rule, RuleSet, load_ruleset
 
@@ -38,7 +36,7 @@ class RedFlagMatch:
     severity: str
     rule_id: str
     field: str
-    start: int  # offsets into the field exactly as the caller gave it
+    start: int  # offsets into the field's read text (PreparedListing.clean_fields; reasons.py maps them back)
     end: int
     text: str
     explanation: str
@@ -62,20 +60,6 @@ class RedFlagMatch:
             decisive=rule.decisive,
             country=rule.country,
         )
-
-    def as_reason(self) -> dict:
-        return {
-            "category": self.category,
-            "severity": self.severity,
-            "rule_id": self.rule_id,
-            "field": self.field,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "explanation": self.explanation,
-            "scam_kind": self.scam_kind,
-            "decisive": self.decisive,
-        }
 
 
 def _lower_same_length(text: str) -> str:
@@ -540,32 +524,8 @@ class RedFlagEngine:
         inside_right = end < len(text) and _is_word_char(text[end - 1]) and _is_word_char(text[end])
         return not (inside_left or inside_right)
 
-    def match_field(self, field: str, normalized: NormalizedText) -> list[RedFlagMatch]:
-        out = []
-        for rule, start, end in self.match_text(normalized.text):
-            raw_start, raw_end = normalized.to_raw(start, end)
-            out.append(RedFlagMatch.of(rule, field, raw_start, raw_end, normalized.raw[raw_start:raw_end]))
-        return out
-
-    def match_listing(self, listing: JobListing, normalized: dict[str, NormalizedText] | None = None) -> list[RedFlagMatch]:
-        """Every hit in every text field; `normalized` reuses already-normalised fields."""
-        out: list[RedFlagMatch] = []
-        texts: dict[str, str] = {}
-        for field, raw in listing.text_fields():
-            norm = normalized.get(field) if normalized else None
-            out.extend(self.match_field(field, norm if norm is not None else normalize(raw, page=field == HTML_FIELD)))
-            texts[field] = raw
-        return resolve_listing_destinations(listing, out, texts)
-
 
 @lru_cache(maxsize=1)
 def default_engine() -> RedFlagEngine:
     """The engine over the packaged rules, built once per process."""
     return RedFlagEngine(load_ruleset())
-
-
-def risk_reasons(matches: Iterable[RedFlagMatch]) -> list[dict]:
-    """Risk matches as API/CLI reasons, most severe first, then by position."""
-    risky = [m for m in matches if m.kind == "risk"]
-    risky.sort(key=lambda m: (-{"high": 3, "medium": 2, "low": 1}[m.severity], m.field, m.start))
-    return [m.as_reason() for m in risky]

@@ -55,7 +55,7 @@ def score_ads(ads: list[tuple[str, int, dict]], batch: int = 500) -> pd.DataFram
     scores = []
     for start in range(0, len(listings), batch):
         prepared = scorer.prepare(listings[start : start + batch])
-        probs = scorer.predict_proba(prepared)
+        probs = scorer.scam_probability(prepared)
         decisions = scorer.score(prepared, explain=False)
         scores += [(float(p), d.flagged) for p, d in zip(probs, decisions)]
     return pd.DataFrame(

@@ -41,7 +41,7 @@ def test_round_trip_scores_match(small_bundle, corpus_rows):
     listings = [{"title": r["title"], "text": r["text"]} for r in corpus_rows[:40]]
     model = load_estimator(bundle, "model")
     direct = model.predict_proba(listings)[:, 1]
-    scored = load_scorer(small_bundle).predict_proba(listings)
+    scored = load_scorer(small_bundle).scam_probability(listings)
     assert np.allclose(direct, scored)
     flagged = model.predict(listings)
     assert np.array_equal(flagged == 1, direct >= bundle.threshold)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from lurescan.model.confusables import fold_confusables, fold_table
+from lurescan.model.features import prepare
+from lurescan.model.reasons import red_flag_reasons
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.textnorm import normalize, quick_normalize
 
@@ -26,13 +28,13 @@ EVASIONS = [
 
 
 def test_a_glued_phrase_matches_only_as_a_whole_word() -> None:
-    hits = default_engine().match_field("text", normalize("We hire nonexperienced staff; carefreeflightsim"))
+    hits = prepare({"text": "We hire nonexperienced staff; carefreeflightsim"}).matches
     assert not [h for h in hits if h.rule_id in ("en.noexp.no_experience", "en.travel.flights_visa_paid")]
 
 
 @pytest.mark.parametrize("raw, rule_id, raw_slice", EVASIONS)
 def test_evasion_does_not_hide_the_flag(raw: str, rule_id: str, raw_slice: str) -> None:
-    hits = default_engine().match_field("text", normalize(raw))
+    hits = red_flag_reasons(prepare({"text": raw}), max_reasons=100)
     found = [h for h in hits if h.rule_id == rule_id]
     assert found, f"{rule_id} not found in {raw!r}: {[h.rule_id for h in hits]}"
     assert any(h.text == raw_slice == raw[h.start : h.end] for h in found), [h.text for h in found]

@@ -25,8 +25,12 @@ def test_capped_text_maps_back_exactly(raw):
     for i, ch in enumerate(capped.text):
         if ch not in " \n":
             assert ch in raw[capped.starts[i] : capped.ends[i]]
-    head, tail = scored_raw_spans(raw, len(normalize(raw).text), 200)
-    assert head[0] == 0 and tail[1] == len(raw) and head[1] <= tail[0]
+    full = normalize(raw)
+    head, tail = scored_raw_spans(capped, len(full.text), 200)
+    (_, h), (t, _) = kept_spans(len(full.text), 200)
+    # The cut map keeps the uncut map's offsets at the edges of the gap.
+    assert head == (0, int(full.ends[h - 1])) and tail == (int(full.starts[t]), len(raw))
+    assert head[1] <= tail[0]
 
 
 def test_uncapped_is_unchanged():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from lurescan.model.features import prepare
+from lurescan.model.reasons import red_flag_reasons
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.textnorm import normalize, quick_normalize
 from lurescan.model.visible_text import is_link_target, read_page
@@ -52,9 +54,9 @@ def test_messenger_link_targets_are_read_and_map_to_the_href() -> None:
     norm = normalize(raw)
     assert "https://t.me/hr_kh_2024" in norm.text
     assert "/jobs/1" not in norm.text  # ordinary links stay out
-    hits = default_engine().match_field("html", norm)
-    link = next(h for h in hits if h.rule_id == "any.contact.messenger_link")
-    assert raw[link.start : link.end] == "https://t.me/hr_kh_2024"
+    reasons = red_flag_reasons(prepare({"html": raw}), max_reasons=100)
+    link = next(r for r in reasons if r.rule_id == "any.contact.messenger_link")
+    assert raw[link.start : link.end] == link.text == "https://t.me/hr_kh_2024"
     page = read_page(raw)
     start, end = page.visible_span(link.start, link.end)
     assert page.visible[start:end] == "Apply"  # a highlight goes on the link's own text

@@ -12,7 +12,7 @@ from lurescan.model.redflags.engine import default_engine
 
 
 def _destination_reasons(**fields) -> list:
-    return [m for m in default_engine().match_listing(JobListing(**fields)) if m.category == "high_risk_destination" and m.rule_id.split(".")[1] in {"destination", "dest"} and m.country]
+    return [m for m in prepare(JobListing(**fields), default_engine()).matches if m.category == "high_risk_destination" and m.rule_id.split(".")[1] in {"destination", "dest"} and m.country]
 
 
 LURE_VI = (
@@ -84,7 +84,7 @@ def test_camhr_local_ads_carry_no_destination_reason(shared_data) -> None:
     engine = default_engine()
     fields = ["title", "company", "location", "salary", "text"]
     with_reason = [
-        any(m.category == "high_risk_destination" for m in engine.match_listing(JobListing(**{f: row[f] or None for f in fields})))
+        any(m.category == "high_risk_destination" for m in prepare(JobListing(**{f: row[f] or None for f in fields}), engine).matches)
         for _, row in frame.iterrows()
     ]
     frame["label"] = frame["label"].astype(int)

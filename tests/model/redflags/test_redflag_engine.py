@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from lurescan.model.listing import JobListing
-from lurescan.model.redflags.engine import RedFlagEngine, default_engine, fold_diacritics, risk_reasons
+from lurescan.model.features import prepare
+from lurescan.model.reasons import red_flag_reasons
+from lurescan.model.redflags.engine import RedFlagEngine, default_engine, fold_diacritics
 from lurescan.model.redflags.prefilter import required_literals, split_leading_alternation
 from lurescan.model.redflags.rules import load_ruleset
 from lurescan.model.textnorm import normalize
@@ -117,7 +119,7 @@ def test_fold_diacritics_keeps_length_and_only_folds_latin() -> None:
     ],
 )
 def test_spans_are_raw_slices(raw, rule_id, expected) -> None:
-    matches = [m for m in default_engine().match_field("text", normalize(raw)) if m.rule_id == rule_id]
+    matches = [r for r in red_flag_reasons(prepare({"text": raw}), max_reasons=100) if r.rule_id == rule_id]
     assert matches, f"{rule_id} not found in {raw!r}"
     assert matches[0].text == expected == raw[matches[0].start : matches[0].end]
 
@@ -155,18 +157,13 @@ def test_negation_cues_cancel_a_hit(text, rule_id) -> None:
 def test_email_in_angle_brackets_is_read_in_a_text_field(field, raw, rule_id, text) -> None:
     """"HR <hiring@qq.com>" in a plain field is an address, not a tag: the webmail rules see it, and
     every span (risk reasons included) indexes the field as sent."""
-    from lurescan.model.features import prepare
-    from lurescan.model.scoring import raw_reasons
-
-    matches = default_engine().match_listing(JobListing(**{field: raw}))
-    hits = [m for m in matches if m.rule_id == rule_id]
-    assert hits and hits[0].text == text == raw[hits[0].start : hits[0].end]
-    assert all(raw[m.start : m.end] == m.text for m in matches)
-    prepared = prepare({field: raw})  # the scoring path: clean-text spans, mapped back by raw_reasons
-    assert rule_id in {m.rule_id for m in prepared.matches}
-    reasons = raw_reasons(prepared)
+    prepared = prepare({field: raw})  # clean-text spans, mapped back to the field as sent
+    hit = next(m for m in prepared.matches if m.rule_id == rule_id)
+    start, end = prepared.raw_map(field).to_raw(hit.start, hit.end)
+    assert raw[start:end] == text
+    reasons = red_flag_reasons(prepared, max_reasons=100)
     assert all(raw[r.start : r.end] == r.text for r in reasons)
-    if hits[0].kind == "risk":
+    if hit.kind == "risk":
         assert text in {r.text for r in reasons if r.rule_id == rule_id}
     # A page is read as a browser reads it: "<a@b.com>" is an unknown element there, not text.
     assert not [m for m in prepare({"html": raw}).matches if m.rule_id == rule_id]
@@ -254,34 +251,28 @@ MESSENGER_RULES = [
 def test_script_gates_open_per_field_on_a_short_phrase(rule_id, template) -> None:
     """A contact field that is mostly Latin (an email, a phone) with one phrase in another script
     ("微信: abc123", "ไลน์ไอดี: abc") opens that script's rules: gates are decided per field text."""
-    from lurescan.model.features import prepare
-
     engine = default_engine()
     rule = next(r for r in engine.rules if r.id == rule_id)
     assert rule.script_gate is not None
     for example in rule.examples:
         raw = template.format(example)
         assert rule_id in {m.rule_id for m in prepare({"contact": raw}).matches}, raw
-        hits = [m for m in engine.match_listing(JobListing(contact=raw, title="Customer service")) if m.rule_id == rule_id]
-        assert hits and all(m.field == "contact" and raw[m.start : m.end] == m.text for m in hits), raw
+        reasons = red_flag_reasons(prepare({"contact": raw, "title": "Customer service"}), max_reasons=100)
+        hits = [r for r in reasons if r.rule_id == rule_id]
+        assert hits and all(r.field == "contact" and raw[r.start : r.end] == r.text for r in hits), raw
 
 
 @pytest.mark.parametrize("contact, rule_id", [("hr@company.com 微信: abc123", "zh.contact.messenger"), ("hr@company.com ไลน์ไอดี: abc", "th.contact.messenger")])
 def test_script_phrase_in_contact_field(contact, rule_id) -> None:
-    from lurescan.model.features import prepare
-
     assert rule_id in {m.rule_id for m in prepare({"contact": contact, "description": "Customer service, Bangkok office"}).matches}
 
 
-def test_match_listing_reuses_normalised_fields_and_orders_reasons() -> None:
-    engine = default_engine()
-    listing = JobListing(title="Urgent hiring", text="Keep this confidential. Free accommodation.")
-    normalized = {"text": normalize(listing.text)}
-    matches = engine.match_listing(listing, normalized=normalized)
-    assert {m.field for m in matches} == {"title", "text"}
-    reasons = risk_reasons(matches)
-    assert reasons[0]["severity"] == "high" and reasons[0]["category"] == "secrecy"
-    assert [r["severity"] for r in reasons] == sorted((r["severity"] for r in reasons), key=["high", "medium", "low"].index)
+def test_reasons_cover_every_field_most_severe_first() -> None:
+    prepared = prepare({"title": "Urgent hiring", "text": "Keep this confidential. Free accommodation."})
+    assert {m.field for m in prepared.matches} == {"title", "text"}
+    reasons = red_flag_reasons(prepared)
+    assert reasons[0].severity == "high" and reasons[0].category == "secrecy"
+    assert [r.severity for r in reasons] == sorted((r.severity for r in reasons), key=["high", "medium", "low"].index)
 
 
 def test_engine_on_empty_and_odd_texts() -> None:
@@ -296,4 +287,4 @@ def test_fixture_ads_match_the_same_with_prefilter_off() -> None:
     reference = RedFlagEngine(load_ruleset(), prefilter=False)
     for ad in FIXTURE_ADS:
         listing = listing_of(ad)
-        assert {m.category for m in fast.match_listing(listing)} == {m.category for m in reference.match_listing(listing)}, ad["name"]
+        assert {m.category for m in prepare(listing, fast).matches} == {m.category for m in prepare(listing, reference).matches}, ad["name"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from lurescan.model.features import prepare
 from lurescan.model.listing import JobListing
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.redflags.features import RedFlagFeatures
@@ -33,7 +34,7 @@ def test_a_model_trained_with_fewer_categories_keeps_its_columns() -> None:
     rebuilt = RedFlagFeatures.from_names(ruleset, old.names)
     assert rebuilt.names == old.names and rebuilt.risk == ruleset.risk_categories[:4]
     ad = next(a for a in FIXTURE_ADS if a["name"] == "km_sihanoukville_online_job")
-    matches = default_engine().match_listing(listing_of(ad))
+    matches = prepare(listing_of(ad), default_engine()).matches
     assert rebuilt.vector(matches).shape == (len(old.names),)
     assert np.array_equal(rebuilt.vector(matches), old.vector(matches))
     full = RedFlagFeatures(ruleset)
@@ -51,7 +52,7 @@ def test_vector_shape_and_empty_input() -> None:
 def _vector_of(name: str) -> dict[str, float]:
     ad = next(a for a in FIXTURE_ADS if a["name"] == name)
     features = _features()
-    vector = features.vector(default_engine().match_listing(listing_of(ad)))
+    vector = features.vector(prepare(listing_of(ad), default_engine()).matches)
     return dict(zip(features.names, vector))
 
 
@@ -73,6 +74,6 @@ def test_one_weak_lure_with_an_address_stays_weak() -> None:
 def test_repeated_phrase_counts_once() -> None:
     engine = default_engine()
     features = _features()
-    once = features.vector(engine.match_listing(JobListing(text="Telegram")))
-    twice = features.vector(engine.match_listing(JobListing(title="Telegram", text="Telegram")))
+    once = features.vector(prepare(JobListing(text="Telegram"), engine).matches)
+    twice = features.vector(prepare(JobListing(title="Telegram", text="Telegram"), engine).matches)
     assert np.array_equal(once, twice)

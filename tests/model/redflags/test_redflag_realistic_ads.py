@@ -9,9 +9,11 @@ mitigating flags.
 from __future__ import annotations
 
 import pytest
+from lurescan.model.features import prepare
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.redflags.rules import SEVERITY_LEVELS
-from redflag_fixtures import FIXTURE_ADS, listing_of
+from lurescan.model.reasons import red_flag_reasons
+from redflag_fixtures import FIXTURE_ADS, listing_of, raw_matches
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +41,21 @@ def test_fixtures_cover_every_language_with_both_kinds() -> None:
 @pytest.mark.parametrize("ad", FIXTURE_ADS, ids=_ids(FIXTURE_ADS))
 def test_every_span_slices_the_raw_field(engine, ad) -> None:
     listing = listing_of(ad)
-    for match in engine.match_listing(listing):
-        raw = getattr(listing, match.field)
-        assert raw[match.start : match.end] == match.text, match
-        assert match.text.strip(), match
+    prepared = prepare(listing, engine)
+    for match in prepared.matches:
+        assert prepared.clean_fields[match.field][match.start : match.end] == match.text, match
+        assert prepared.raw_map(match.field).text == prepared.clean_fields[match.field]
+    for match in raw_matches(listing, engine):
+        assert match.text.strip() and 0 <= match.start < match.end <= len(getattr(listing, match.field)), match
+    # No risk flag is lost on the way to a reason.
+    reasons = red_flag_reasons(prepared, max_reasons=10_000)
+    assert len(reasons) == sum(m.kind == "risk" for m in prepared.matches)
 
 
 @pytest.mark.parametrize("ad", SCAM_ADS, ids=_ids(SCAM_ADS))
 def test_scam_ad_raises_expected_flags(engine, ad) -> None:
     listing = listing_of(ad)
-    matches = engine.match_listing(listing)
+    matches = raw_matches(listing, engine)
     default_field = "text" if "text" in ad["listing"] else next(iter(ad["listing"]))
     for want in ad["expect"]:
         field = want.get("field", default_field)
@@ -67,7 +74,7 @@ def test_scam_ad_raises_expected_flags(engine, ad) -> None:
 @pytest.mark.parametrize("ad", LEGIT_ADS, ids=_ids(LEGIT_ADS))
 def test_legit_ad_is_weak_or_mitigated(engine, ad) -> None:
     assert "max_risk_severity" in ad or "expect_mitigating" in ad, f"{ad['name']}: says nothing to check"
-    matches = engine.match_listing(listing_of(ad))
+    matches = prepare(listing_of(ad), engine).matches
     if "max_risk_severity" in ad:
         limit = SEVERITY_LEVELS[ad["max_risk_severity"]]
         too_strong = [(m.rule_id, m.severity, m.text) for m in matches if m.kind == "risk" and SEVERITY_LEVELS[m.severity] > limit]
@@ -81,5 +88,5 @@ def test_legit_ad_is_weak_or_mitigated(engine, ad) -> None:
 def test_legit_ad_has_no_high_severity_secrecy_documents_or_visa(engine, ad) -> None:
     """The flags reserved for compounds must not fire on a legitimate ad."""
     reserved = {"secrecy", "documents_surrendered", "visa_irregular"}
-    hits = [(m.rule_id, m.text) for m in engine.match_listing(listing_of(ad)) if m.category in reserved]
+    hits = [(m.rule_id, m.text) for m in prepare(listing_of(ad), engine).matches if m.category in reserved]
     assert not hits, f"{ad['name']}: {hits}"
