@@ -53,7 +53,9 @@ def ensemble_predictor(bundle: Bundle) -> Predictor:
     from .stacker import stacked_predictor
 
     transformer, baseline = _member(bundle, "transformer"), _member(bundle, "baseline")
-    return stacked_predictor(bundle, load_predictor(transformer), load_predictor(baseline), load_estimator(baseline, "model"))
+    transformer_p, baseline_p = load_predictor(transformer), load_predictor(baseline)
+    predict = stacked_predictor(bundle, transformer_p.scam_probability, baseline_p.scam_probability, load_estimator(baseline, "model"))
+    return Predictor(predict, baseline_p.max_chars)
 
 
 def _member(bundle: Bundle, name: str) -> Bundle:

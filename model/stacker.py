@@ -18,7 +18,7 @@ readable evidence (`model/explain.py`).
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .bundle import Bundle, BundleError, load_estimator
 from .explain import BaselineExplainer, evidence_reasons
 from .features import PreparedListing
-from .predictors import Predictor
 from .redflags.engine import default_engine
 from .redflags.features import RedFlagFeatures
 
@@ -128,8 +127,10 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         return {str(n): round(float(c), 4) for n, c in zip(names, coef)}
 
 
-def stacked_predictor(bundle: Bundle, transformer: Predictor, baseline: Predictor, baseline_model, evidence: Optional[int] = 5) -> Predictor:
-    """The ensemble bundle's predictor over its members' predictors (model/predictors.py builds them)."""
+def stacked_predictor(
+    bundle: Bundle, transformer_p: Callable, baseline_p: Callable, baseline_model, evidence: Optional[int] = 5
+) -> Callable[[list[PreparedListing]], np.ndarray]:
+    """P(scam) of an ensemble bundle from its members' P(scam) functions (model/predictors.py loads them)."""
     stacker = load_estimator(bundle, "stacker")
     ruleset = default_engine().ruleset
     if list(getattr(stacker, "feature_names_in_", [])) != list(stack_features([], [], [], ruleset).columns):
@@ -142,7 +143,7 @@ def stacked_predictor(bundle: Bundle, transformer: Predictor, baseline: Predicto
     note = f"; the n-gram model's score carries weight {weight:+.2f} in the ensemble" if weight is not None else ""
 
     def predict(prepared: list[PreparedListing]) -> np.ndarray:
-        X = stack_features(transformer.scam_probability(prepared), baseline.scam_probability(prepared), prepared, ruleset)
+        X = stack_features(transformer_p(prepared), baseline_p(prepared), prepared, ruleset)
         probs = stacker.predict_proba(X)[:, 1]
         if explainer is not None:
             for p, prob in zip(prepared, probs):
@@ -150,4 +151,4 @@ def stacked_predictor(bundle: Bundle, transformer: Predictor, baseline: Predicto
                     p.extras["evidence"] = evidence_reasons(p, explainer.top(p, evidence), note)
         return probs
 
-    return Predictor(predict, baseline.max_chars)
+    return predict
