@@ -117,7 +117,7 @@ def prepare(
 
 
 def prepare_many(
-    items: Iterable[ListingLike],
+    items: Iterable[Union[ListingLike, "PreparedListing"]],
     engine: Optional[RedFlagEngine] = None,
     max_chars: int = MAX_CHARS,
     max_field_chars: Optional[int] = None,

@@ -117,7 +117,7 @@ def category_scores(
         shares = rule_shares(p)
         scores = {}
         for kind in kinds:
-            if kind in classes:
+            if learned is not None and kind in classes:
                 share = float(learned[i, classes.index(kind)])
             else:
                 share = shares.get(kind, 0.0)
@@ -130,8 +130,7 @@ def category_scores(
 
 def how_computed(kind: str, heads: Optional[ScamKindHeads]) -> str:
     """What /v1/model says about one category score."""
-    learned = heads is not None and kind in [str(c) for c in heads.classes_]
-    if learned:
+    if heads is not None and kind in [str(c) for c in heads.classes_]:
         share = f"P({kind} | scam), a multinomial logistic regression on red-flag features ({heads.n_train_[kind]} training scams)"
     else:
         share = f"the share of {kind} red flags among the listing's kind-specific red flags (severity-weighted)"

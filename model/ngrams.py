@@ -57,7 +57,8 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0)
         if len(parts) == 1:
             return parts[0]
-        return tuple(np.concatenate(column) for column in zip(*parts))
+        rows, cols, counts = (np.concatenate(column) for column in zip(*parts))
+        return rows, cols, counts
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

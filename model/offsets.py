@@ -48,7 +48,7 @@ class _FieldUnits:
     def __init__(self, raw: str, is_html: bool) -> None:
         self.raw_utf16 = Utf16Index(raw)
         self.page = read_page(raw) if is_html else None
-        self.visible_utf16 = Utf16Index(self.page.visible) if self.page is not None else None
+        self.visible_utf16 = Utf16Index(self.page.visible if self.page is not None else "")
 
 
 def _units(cache: dict, listing, field: str) -> Optional[_FieldUnits]:
@@ -76,6 +76,7 @@ def add_offset_units(reasons: Sequence, listing, scored: Sequence[tuple[str, int
     ranges = []
     for field, start, end in scored:
         units = _units(cache, listing, field)
+        assert units is not None, f"scored field {field} is not text"
         ranges.append(
             TextRange(
                 field=field,

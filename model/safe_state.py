@@ -148,7 +148,7 @@ class _Decoder:
         elif "__strings__" in node:
             value = np.array(node["__strings__"], dtype=object).reshape(node["shape"])
         elif "__object__" in node:
-            cls = _resolve(node["__object__"])
+            cls: Any = _resolve(node["__object__"])
             value = cls.__new__(cls)
             self.memo[node["__id__"]] = value
             state = {k: self.decode(v) for k, v in node["state"].items()}

@@ -54,14 +54,14 @@ class Scorer:
     def model_version(self) -> str:
         return self.bundle.model_version
 
-    def prepare(self, listings: Sequence[ListingLike]) -> list[PreparedListing]:
+    def prepare(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> list[PreparedListing]:
         return prepare_many(listings, engine=self.engine, max_chars=self.max_chars, max_field_chars=self.max_field_chars)
 
     def scam_probability(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> np.ndarray:
         """P(scam) for each listing (shape (n,)), one vectorised model call."""
         return self._scam_probability(self.prepare(listings))
 
-    def _scam_probability(self, prepared: list[PreparedListing]) -> np.ndarray:
+    def _scam_probability(self, prepared: Sequence[PreparedListing]) -> np.ndarray:
         if not prepared:
             return np.zeros(0)
         p = np.asarray(self.predictor.scam_probability(prepared), dtype=float)

@@ -129,7 +129,7 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
 
 def stacked_predictor(
     bundle: Bundle, transformer_p: Callable, baseline_p: Callable, baseline_model, evidence: Optional[int] = 5
-) -> Callable[[list[PreparedListing]], np.ndarray]:
+) -> Callable[[Sequence[PreparedListing]], np.ndarray]:
     """P(scam) of an ensemble bundle from its members' P(scam) functions (model/predictors.py loads them)."""
     stacker = load_estimator(bundle, "stacker")
     ruleset = default_engine().ruleset
@@ -138,17 +138,18 @@ def stacked_predictor(
             f"{bundle.path}: the installed red-flag categories differ from those the stacker was fitted with; rebuild the ensemble"
         )
     explainer = BaselineExplainer(baseline_model) if evidence else None
+    n_evidence = int(evidence or 0)
     medium = bundle.medium_threshold
     weight = stacker.coefficients().get(SCORE_COLUMNS[1])
     note = f"; the n-gram model's score carries weight {weight:+.2f} in the ensemble" if weight is not None else ""
 
-    def predict(prepared: list[PreparedListing]) -> np.ndarray:
+    def predict(prepared: Sequence[PreparedListing]) -> np.ndarray:
         X = stack_features(transformer_p(prepared), baseline_p(prepared), prepared, ruleset)
         probs = stacker.predict_proba(X)[:, 1]
         if explainer is not None:
             for p, prob in zip(prepared, probs):
                 if prob >= medium:  # evidence where a moderator will look
-                    p.extras["evidence"] = evidence_reasons(p, explainer.top(p, evidence), note)
+                    p.extras["evidence"] = evidence_reasons(p, explainer.top(p, n_evidence), note)
         return probs
 
     return predict

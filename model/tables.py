@@ -15,7 +15,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 import pandas as pd
 
@@ -94,7 +94,7 @@ def sniff_separator(path: Path) -> str:
     if not header.strip():
         raise TableError(f"{path}: empty file")
     counts = {sep: header.count(sep) for sep in (",", ";", "|", "\t")}
-    return max(counts, key=counts.get)
+    return max(counts, key=lambda sep: counts[sep])
 
 
 def _check_exists(path: Path) -> None:
@@ -221,7 +221,7 @@ def frame_to_listings(frame: pd.DataFrame, mapping: dict[str, str]) -> list[JobL
     fields = [(col, target) for col, target in mapping.items() if target not in ("label", "source")]
     records = frame[[c for c, _ in fields]].to_dict("records") if fields else [{}] * len(frame)
     for record in records:
-        data = {}
+        data: dict[str, object] = {}
         for col, target in fields:
             value = _cell(record[col])
             if value is None:
@@ -252,8 +252,8 @@ class TableWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
         os.close(fd)
         self.tmp = Path(tmp)
-        self._fh = None
-        self._parquet = None
+        self._fh: Optional[io.TextIOWrapper] = None
+        self._parquet: Any = None  # a pyarrow ParquetWriter, once the first chunk fixes the schema
         self._header_done = False
         self.rows = 0
 

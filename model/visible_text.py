@@ -31,6 +31,7 @@ import html
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -181,7 +182,7 @@ class _Pieces:
         return ("".join(self.texts), *segments_to_map(self.segments))
 
 
-def segments_to_map(segments: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+def segments_to_map(segments: Sequence[tuple[int, int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
     """Character map from (out_length, src_start, src_end, copied) segments.
 
     A copied segment maps character k to [src_start + k, src_start + k + 1);

@@ -502,7 +502,7 @@ class RedFlagEngine:
 
     def _closed_gates(self, text: str) -> set[str]:
         """Script gates whose script does not occur in the text."""
-        if not self._gates:
+        if self._any_gate is None:
             return set()
         if not self._any_gate.search(text):
             return {key for key, _gate in self._gates}
