@@ -38,16 +38,9 @@ def red_flag_reasons(prepared: PreparedListing, max_reasons: int = MAX_REASONS) 
     return reasons[:max_reasons]
 
 
+# What a red-flag match tells a moderator, carried onto its reason as is.
+_MATCH_ATTRIBUTES = ("category", "severity", "explanation", "rule_id", "scam_kind", "decisive")
+
+
 def _match_reason(prepared: PreparedListing, m: RedFlagMatch) -> Optional[Reason]:
-    return reason_at(
-        prepared,
-        m.field,
-        m.start,
-        m.end,
-        category=m.category,
-        severity=m.severity,
-        explanation=m.explanation,
-        rule_id=m.rule_id,
-        scam_kind=m.scam_kind,
-        decisive=m.decisive,
-    )
+    return reason_at(prepared, m.field, m.start, m.end, **{name: getattr(m, name) for name in _MATCH_ATTRIBUTES})

@@ -7,11 +7,16 @@ bulk writers) imports the types without importing the scorer.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
 from .offsets import TextRange
+
+
+def _html_only(description: str, **kwargs: Any) -> Any:
+    """A field only `html` input has, left out of the JSON when absent."""
+    return Field(default=None, exclude_if=lambda v: v is None, description=f"`html` only: {description}", **kwargs)
 
 
 class Reason(BaseModel):
@@ -44,29 +49,18 @@ class Reason(BaseModel):
         examples=[28],
     )
     end_utf16: Optional[int] = Field(default=None, description="`end` in UTF-16 code units.", examples=[36])
-    visible_start: Optional[int] = Field(
-        default=None,
-        exclude_if=lambda v: v is None,
-        description="`html` only: start in the page's visible text (the data of its visible text nodes, concatenated "
-        "in document order), in code points. A flag in a link's target maps to the link's own text.",
+    visible_start: Optional[int] = _html_only(
+        "start in the page's visible text (the data of its visible text nodes, concatenated in document order), in "
+        "code points. A flag in a link's target maps to the link's own text.",
         examples=[12],
     )
-    visible_end: Optional[int] = Field(
-        default=None, exclude_if=lambda v: v is None, description="`html` only: end in the visible text, code points."
+    visible_end: Optional[int] = _html_only("end in the visible text, code points.")
+    visible_start_utf16: Optional[int] = _html_only(
+        "`visible_start` in UTF-16 code units, to walk DOM text nodes with.", examples=[13]
     )
-    visible_start_utf16: Optional[int] = Field(
-        default=None,
-        exclude_if=lambda v: v is None,
-        description="`html` only: `visible_start` in UTF-16 code units, to walk DOM text nodes with.",
-        examples=[13],
-    )
-    visible_end_utf16: Optional[int] = Field(
-        default=None, exclude_if=lambda v: v is None, description="`html` only: `visible_end` in UTF-16 code units."
-    )
-    visible_text: Optional[str] = Field(
-        default=None,
-        exclude_if=lambda v: v is None,
-        description="`html` only: the flag as a reader sees it, without markup (`visible[visible_start:visible_end]`).",
+    visible_end_utf16: Optional[int] = _html_only("`visible_end` in UTF-16 code units.")
+    visible_text: Optional[str] = _html_only(
+        "the flag as a reader sees it, without markup (`visible[visible_start:visible_end]`).",
         examples=["Telegram @hr_kh_2024"],
     )
 

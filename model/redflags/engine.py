@@ -46,20 +46,12 @@ class RedFlagMatch:
 
     @classmethod
     def of(cls, rule: Rule, field: str, start: int, end: int, text: str) -> "RedFlagMatch":
-        return cls(
-            category=rule.category,
-            kind=rule.kind,
-            severity=rule.severity,
-            rule_id=rule.id,
-            field=field,
-            start=start,
-            end=end,
-            text=text,
-            explanation=rule.explanation,
-            scam_kind=rule.scam_kind,
-            decisive=rule.decisive,
-            country=rule.country,
-        )
+        described = {name: getattr(rule, name) for name in _RULE_ATTRIBUTES}
+        return cls(rule_id=rule.id, field=field, start=start, end=end, text=text, **described)
+
+
+# What a match copies from its rule.
+_RULE_ATTRIBUTES = ("category", "kind", "severity", "explanation", "scam_kind", "decisive", "country")
 
 
 def _lower_same_length(text: str) -> str:

@@ -12,6 +12,8 @@ simply always runs: the prefilter only ever skips work, never a match.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 try:  # Python 3.11+
     from re import _constants as sre_constants  # type: ignore[attr-defined]
     from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -108,8 +110,9 @@ def _worth_a_lookup(word: str) -> bool:
     return not word.isspace() and not (word.isascii() and (word.isalnum() or word in " .,:;-()'\"!?"))
 
 
-def _group_end(src: str, start: int) -> int:
-    """Index of the ')' closing the group that opens at src[start] == '('."""
+def _scan(src: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) for each character of `src` from `start`
+    that is neither escaped nor inside a character class."""
     depth, i = 0, start
     while i < len(src):
         ch = src[i]
@@ -123,10 +126,13 @@ def _group_end(src: str, start: int) -> int:
             depth += 1
         elif ch == ")":
             depth -= 1
-            if depth == 0:
-                return i
+        yield i, ch, depth
         i += 1
-    return -1
+
+
+def _group_end(src: str, start: int) -> int:
+    """Index of the ')' closing the group that opens at src[start] == '('."""
+    return next((i for i, ch, depth in _scan(src, start) if ch == ")" and depth == 0), -1)
 
 
 def _class_end(src: str, start: int) -> int:
@@ -147,23 +153,11 @@ def _class_end(src: str, start: int) -> int:
 
 
 def _split_top_level(src: str) -> list[str]:
-    parts, depth, i, last = [], 0, 0, 0
-    while i < len(src):
-        ch = src[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            i = _class_end(src, i) + 1
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+    parts, last = [], 0
+    for i, ch, depth in _scan(src):
+        if ch == "|" and depth == 0:
             parts.append(src[last:i])
             last = i + 1
-        i += 1
     parts.append(src[last:])
     return parts
 
