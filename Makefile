@@ -1,6 +1,6 @@
 # lurescan: one command per step. Everything installs into .venv.
 #   make serve          set up (no torch) and run the API on the bundled default model
-#   make test           set up everything and run the test suite (what CI runs)
+#   make test           set up everything, lint (ruff, mypy on model/) and run the test suite (what CI runs)
 #   make test-slow      the slow tests (full fine-tune, soak, load) - scheduled, not per commit
 #   make default-model  rebuild the default model into runs/default-model (INSTALL=1: replace model/default_bundle)
 #   make bench          rerun the benchmarks quoted in the README
@@ -13,7 +13,7 @@ TORCH_VERSION := 2.13.0
 SHARED_DATA ?= $(abspath ../shared/data)
 export LURESCAN_SHARED_DATA ?= $(SHARED_DATA)
 
-.PHONY: venv install-serve install-dev serve test test-slow browser default-model bench bench-models bench-soak clean
+.PHONY: venv install-serve install-dev serve lint test test-slow browser default-model bench bench-models bench-soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,12 @@ serve: install-serve
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: install-dev browser
+# ruff (the rule set in pyproject.toml) over the tree, mypy over model/: part of `make test`.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install-dev browser lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-slow: install-dev browser
