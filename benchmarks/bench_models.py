@@ -46,7 +46,9 @@ from lurescan.model.scoring import Scorer, load_scorer
 from lurescan.model.transformer_scorer import OnnxListingClassifier, batch_size_for, classifier_from_bundle
 from lurescan.training.data import frame_to_listings
 from lurescan.training.metrics import format_table
-from lurescan.training.train import DataArgs, evaluate_split, prepare_splits
+from lurescan.training.arguments import DataArgs, EnsembleArgs, TrainArgs
+from lurescan.training.evaluate import evaluate_split
+from lurescan.training.split import prepare_splits
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -178,7 +180,8 @@ def main(args: BenchArgs) -> dict:
     load_before = os.getloadavg()
     files = data_files(Path(args.shared_data), Path(args.corpus_dir))
     data_args = DataArgs(data=files)
-    data, _, _, split, train, val, test = prepare_splits(data_args, progress=False)
+    splits = prepare_splits(data_args, progress=False)
+    split, train, val, test = splits.split, splits.train, splits.val, splits.test
     transformer = Path(args.transformer)
     trained_on = read_bundle(transformer).manifest["split"]["assignment_sha256"]
     if trained_on != split.as_dict()["assignment_sha256"]:
@@ -186,9 +189,7 @@ def main(args: BenchArgs) -> dict:
             f"{transformer}: trained on another split than {len(files)} files give now; rebuild it or pass the files it was trained on"
         )
 
-    from lurescan.training.ensemble import EnsembleArgs
     from lurescan.training.ensemble import main as ensemble_main
-    from lurescan.training.train import TrainArgs
     from lurescan.training.train import main as train_main
 
     baseline = Path(args.baseline) if args.baseline else out / "baseline"

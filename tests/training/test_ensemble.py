@@ -15,9 +15,8 @@ from lurescan.model import safe_state  # noqa: E402
 from lurescan.model.bundle import read_bundle  # noqa: E402
 from lurescan.model.scoring import load_scorer  # noqa: E402
 from lurescan.model.stacker import StackedClassifier  # noqa: E402
-from lurescan.training.ensemble import EnsembleArgs  # noqa: E402
 from lurescan.training.ensemble import main as ensemble_main  # noqa: E402
-from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs  # noqa: E402
+from lurescan.training.arguments import BaselineArgs, DataArgs, EnsembleArgs, TrainArgs  # noqa: E402
 from lurescan.training.train import main as train_main  # noqa: E402
 
 

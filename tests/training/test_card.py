@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import yaml
-from lurescan.model.card import render_card
+from lurescan.training.card import render_card
 
 
 def _front(card: str) -> dict:
