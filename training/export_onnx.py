@@ -46,15 +46,9 @@ def main(args: ReexportArgs, data: DataArgs, export: ExportArgs) -> dict:
         raise ArgumentError(
             f"{record_path}: the model was trained on another split than this data gives; pass the training run's --data and split seed"
         )
-    finetune_args = FinetuneArgs(
-        out=args.out,
-        data=data,
-        model=model,
-        export=export,
-        model_version=args.model_version,
-        description=args.description,
-        progress=args.progress,
-    )
+    # The bundle's own fields (out, model_version, description, progress) are the ones both argument sets share.
+    shared = {name: getattr(args, name) for name in ("out", "model_version", "description", "progress")}
+    finetune_args = FinetuneArgs(data=data, model=model, export=export, **shared)
     return write_transformer_bundle(finetune_args, model_dir, splits, prepare_many(frame_to_listings(splits.val)), record, started)
 
 

@@ -57,17 +57,12 @@ def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHead
         return None
 
 
+# BaselineArgs fields that are ListingVectorizer options of the same name.
+VECTORIZER_OPTIONS = ("n_char_features", "n_word_features", "max_chars", "use_redflags", "use_metadata", "text_view", "min_source_support")
+
+
 def make_classifier(m: BaselineArgs) -> BaselineClassifier:
-    vectorizer = ListingVectorizer(
-        char_ngram_range=(2, m.char_ngram_max),
-        n_char_features=m.n_char_features,
-        n_word_features=m.n_word_features,
-        max_chars=m.max_chars,
-        use_redflags=m.use_redflags,
-        use_metadata=m.use_metadata,
-        text_view=m.text_view,
-        min_source_support=m.min_source_support,
-    )
+    vectorizer = ListingVectorizer(char_ngram_range=(2, m.char_ngram_max), **{name: getattr(m, name) for name in VECTORIZER_OPTIONS})
     return BaselineClassifier(vectorizer=vectorizer, C=m.C, random_state=m.train_seed)
 
 
