@@ -97,7 +97,7 @@ def run(shared_data: Path, out: Path, jobs: int, names: list[str]) -> dict:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "rows": int(len(frame)),
         "sets": [s.name for s in sets],
-        "split_sha256": _split.as_dict()["assignment_sha256"],
+        "split_sha256": splits.split.as_dict()["assignment_sha256"],
         "recipes": {},
     }
     for name, (classifier, weighting) in ((n, r) for n, r in recipes().items() if n in names):
