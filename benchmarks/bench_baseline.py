@@ -45,7 +45,9 @@ from lurescan.training.boards import add_board_columns
 from lurescan.training.build_default import REPO, training_files
 from lurescan.training.data import frame_to_listings
 from lurescan.training.heldout import LEGIT_BOARD, decision_margins, held_out_sets, run_held_out, summarize_held_out, unseen_board_threshold
-from lurescan.training.train import BaselineArgs, DataArgs, make_classifier, prepare_splits
+from lurescan.training.arguments import BaselineArgs, DataArgs
+from lurescan.training.split import prepare_splits
+from lurescan.training.train import make_classifier
 
 
 class PlainTfidfLR(ClassifierMixin, BaseEstimator):
@@ -86,7 +88,8 @@ def run(shared_data: Path, out: Path, jobs: int, names: list[str]) -> dict:
     started = time.time()
     os.chdir(REPO)
     files = [os.path.relpath(f, REPO) for f in training_files(shared_data.resolve(), (REPO / "data" / "corpus").resolve())]
-    data, _files, _dedup, _split, train, val, _test = prepare_splits(DataArgs(data=files), progress=False)
+    splits = prepare_splits(DataArgs(data=files), progress=False)
+    train, val = splits.train, splits.val
     frame = add_board_columns(pd.concat([train, val], ignore_index=True))
     prepared = prepare_many(frame_to_listings(frame), default_engine())
     sets = list(held_out_sets(frame))
@@ -94,7 +97,7 @@ def run(shared_data: Path, out: Path, jobs: int, names: list[str]) -> dict:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "rows": int(len(frame)),
         "sets": [s.name for s in sets],
-        "split_sha256": _split.as_dict()["assignment_sha256"],
+        "split_sha256": splits.split.as_dict()["assignment_sha256"],
         "recipes": {},
     }
     for name, (classifier, weighting) in ((n, r) for n, r in recipes().items() if n in names):

@@ -28,7 +28,6 @@ load average is recorded: on a shared 2-core machine timings move with it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -46,23 +45,25 @@ from lurescan.model.scoring import Scorer, load_scorer
 from lurescan.model.transformer_scorer import OnnxListingClassifier, batch_size_for, classifier_from_bundle
 from lurescan.training.data import frame_to_listings
 from lurescan.training.metrics import format_table
-from lurescan.training.train import DataArgs, evaluate_split, prepare_splits
+from lurescan.training.arguments import DataArgs, EnsembleArgs, TrainArgs, arg, command
+from lurescan.training.evaluate import evaluate_split
+from lurescan.training.split import prepare_splits
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass
 class BenchArgs:
-    transformer: str
-    shared_data: str
-    corpus_dir: str
-    out: str
-    baseline: Optional[str] = None
-    ensemble: Optional[str] = None
-    latency_listings: int = 50
-    throughput_batch: int = 256
-    throughput_rounds: int = 3
-    cpu_train_steps: int = 6
+    transformer: str = arg(help="Transformer bundle from `lurescan finetune` (its .run/onnx holds both variants).")
+    shared_data: str = arg(os.environ.get("LURESCAN_SHARED_DATA", str(REPO.parent / "shared" / "data")), "The shared data folder.")
+    corpus_dir: str = arg(str(REPO / "data" / "corpus"), "The project's corpus (*.jsonl); the transformer's training files.")
+    out: str = arg(str(REPO / "artifacts" / "bench"), "Where bench_models.json is written.")
+    baseline: Optional[str] = arg(None, "Existing baseline bundle trained on the same split (default: train one).")
+    ensemble: Optional[str] = arg(None, "Existing ensemble bundle (default: build one).")
+    latency_listings: int = arg(50, "Listings timed one by one.")
+    throughput_batch: int = arg(256, "Listings in the throughput batch.")
+    throughput_rounds: int = arg(3, "Throughput rounds (best and median reported).")
+    cpu_train_steps: int = arg(6, "AdamW steps timed for CPU fine-tuning speed (0: skip).")
 
 
 def data_files(shared: Path, corpus: Path) -> list[str]:
@@ -178,7 +179,8 @@ def main(args: BenchArgs) -> dict:
     load_before = os.getloadavg()
     files = data_files(Path(args.shared_data), Path(args.corpus_dir))
     data_args = DataArgs(data=files)
-    data, _, _, split, train, val, test = prepare_splits(data_args, progress=False)
+    splits = prepare_splits(data_args, progress=False)
+    split, train, val, test = splits.split, splits.train, splits.val, splits.test
     transformer = Path(args.transformer)
     trained_on = read_bundle(transformer).manifest["split"]["assignment_sha256"]
     if trained_on != split.as_dict()["assignment_sha256"]:
@@ -186,9 +188,7 @@ def main(args: BenchArgs) -> dict:
             f"{transformer}: trained on another split than {len(files)} files give now; rebuild it or pass the files it was trained on"
         )
 
-    from lurescan.training.ensemble import EnsembleArgs
     from lurescan.training.ensemble import main as ensemble_main
-    from lurescan.training.train import TrainArgs
     from lurescan.training.train import main as train_main
 
     baseline = Path(args.baseline) if args.baseline else out / "baseline"
@@ -302,40 +302,9 @@ def print_tables(report: dict) -> None:
         )
 
 
-def parse_args() -> BenchArgs:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--transformer",
-        required=True,
-        help="Transformer bundle from `lurescan finetune` (its .run/onnx holds both variants).",
-    )
-    parser.add_argument(
-        "--shared-data", default=os.environ.get("LURESCAN_SHARED_DATA", str(REPO.parent / "shared" / "data"))
-    )
-    parser.add_argument(
-        "--corpus-dir",
-        default=str(REPO / "data" / "corpus"),
-        help="The project's corpus (*.jsonl); the transformer's training files.",
-    )
-    parser.add_argument("--out", default=str(REPO / "artifacts" / "bench"))
-    parser.add_argument("--baseline", help="Existing baseline bundle trained on the same split (default: train one).")
-    parser.add_argument("--ensemble", help="Existing ensemble bundle (default: build one).")
-    parser.add_argument("--latency-listings", type=int, default=50)
-    parser.add_argument(
-        "--cpu-train-steps", type=int, default=6, help="AdamW steps timed for CPU fine-tuning speed (0: skip)."
-    )
-    ns = parser.parse_args()
-    return BenchArgs(
-        transformer=ns.transformer,
-        shared_data=ns.shared_data,
-        corpus_dir=ns.corpus_dir,
-        out=ns.out,
-        baseline=ns.baseline,
-        ensemble=ns.ensemble,
-        latency_listings=ns.latency_listings,
-        cpu_train_steps=ns.cpu_train_steps,
-    )
-
-
 if __name__ == "__main__":
-    main(parse_args())
+    import typer
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(command(main, BenchArgs, doc=__doc__.splitlines()[0]))
+    app()

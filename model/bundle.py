@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from . import safe_state
+from .errors import LurescanError
 
 BUNDLE_FORMAT = "lurescan-bundle"
 FORMAT_VERSION = 1
@@ -34,7 +35,7 @@ MANIFEST_NAME = "manifest.json"
 CARD_NAME = "README.md"
 KNOWN_KINDS = ("baseline", "transformer", "ensemble")
 
-class BundleError(ValueError):
+class BundleError(LurescanError):
     """A bundle that cannot be used; the message names the bundle and the problem."""
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from .bundle import Bundle, read_bundle
+from .errors import LurescanError
 from .tables import TableError, detect_format, require_text_columns
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ SKIPPED_PREFIXES = (".", "_")  # _SUCCESS, .crc, hidden files next to data files
 LISTING_CPUS = 1
 
 
-class RayEngineError(ValueError):
+class RayEngineError(LurescanError):
     """A Ray job lurescan cannot run; the message says what to change."""
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import LurescanError
+
 FORMAT = "lurescan-state/1"
 
 # "module.Class" of every type a model file may contain. Nothing else loads.
@@ -43,7 +45,7 @@ TRUSTED_CLASSES = frozenset(
 )
 
 
-class StateError(ValueError):
+class StateError(LurescanError):
     """A model file that is not a safe, known object graph."""
 
 

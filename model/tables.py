@@ -19,6 +19,7 @@ from typing import Any, Iterator, Optional, Union
 
 import pandas as pd
 
+from .errors import LurescanError
 from .listing import TEXT_FIELDS, JobListing
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -60,7 +61,7 @@ COLUMN_ALIASES: dict[str, str] = {
 }
 
 
-class TableError(ValueError):
+class TableError(LurescanError):
     """A table lurescan cannot read; the message names the file and the problem."""
 
 

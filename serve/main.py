@@ -19,6 +19,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from lurescan.model.bundle import BundleError
+from lurescan.model.errors import LurescanError
 
 from lurescan import __version__
 
@@ -45,7 +46,7 @@ from .model_holder import ModelHolder
 log = logging.getLogger("lurescan.serve")
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(LurescanError):
     """Settings the server cannot start with; the message says what to change."""
 
 

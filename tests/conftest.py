@@ -44,7 +44,8 @@ def corpus_rows(corpus_files) -> list[dict]:
 @pytest.fixture(scope="session")
 def small_bundle(tmp_path_factory, corpus_files) -> Path:
     """A baseline bundle trained on the project's corpus (seconds, not minutes)."""
-    from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs, main
+    from lurescan.training.arguments import BaselineArgs, DataArgs, TrainArgs
+    from lurescan.training.train import main
 
     out = tmp_path_factory.mktemp("bundles") / "corpus-baseline"
     main(

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Optional, Union
 
+from lurescan.model.errors import LurescanError
+
 log = logging.getLogger(__name__)
 
 
@@ -59,7 +61,7 @@ DEFAULT_BASE_MODEL = MINILM.name
 _ALIASES = {"all-minilm-l6-v2", "minilm", "sentence-transformers/all-minilm-l6-v2"}
 
 
-class BaseModelError(ValueError):
+class BaseModelError(LurescanError):
     """A base model that cannot be installed or trusted; the message says which and why."""
 
 

@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 import yaml
+from lurescan.model.errors import LurescanError
 
 ORIGINS = ("real", "written")
 
@@ -31,7 +32,7 @@ class Board:
     location_style: str
 
 
-class BoardFileError(ValueError):
+class BoardFileError(LurescanError):
     """boards.yaml is malformed; the message names the board and the field."""
 
 

@@ -17,16 +17,14 @@ stays a few MB.
 
 from __future__ import annotations
 
-import argparse
 import os
-import shlex
 import shutil
 import sys
 from pathlib import Path
 
-from .train import BaselineArgs, DataArgs, TrainArgs, main
+from .arguments import REPO, BaselineArgs, BuildDefaultArgs, DataArgs, TrainArgs, command, command_line
+from .train import main
 
-REPO = Path(__file__).resolve().parents[1]
 VERSION = "lurescan-default-20261204"
 
 DESCRIPTION = (
@@ -50,17 +48,9 @@ def training_files(shared_data: Path, corpus: Path) -> list[str]:
     return files
 
 
-def run() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared-data", type=Path, default=Path(os.environ.get("LURESCAN_SHARED_DATA", REPO.parent / "shared" / "data")))
-    parser.add_argument("--corpus", type=Path, default=REPO / "data" / "corpus")
-    parser.add_argument("--out", type=Path, default=REPO / "runs" / "default-model", help="where the bundle is written")
-    parser.add_argument("--install", action="store_true", help="then replace model/default_bundle with it")
-    parser.add_argument("--print-command", action="store_true", help="print the equivalent `lurescan train` command and exit")
-    parser.add_argument("--version", default=None, help="model version (default: lurescan-default-<date>)")
-    args = parser.parse_args()
+def build(args: BuildDefaultArgs) -> int:
     os.chdir(REPO)
-    train_args = default_model_args(args.shared_data, args.corpus, args.out, args.version or VERSION)
+    train_args = default_model_args(Path(args.shared_data), Path(args.corpus), Path(args.out), args.version or VERSION)
     if args.print_command:
         print(train_command(train_args))
         return 0
@@ -68,6 +58,15 @@ def run() -> int:
     if args.install:
         install(Path(train_args.out), REPO / "model" / "default_bundle")
     return 0
+
+
+def run() -> int:
+    """The command line, from `BuildDefaultArgs`."""
+    import typer
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(command(build, BuildDefaultArgs, doc=__doc__.split("\n\n")[0]))
+    return app()
 
 
 def default_model_args(shared_data: Path, corpus: Path, out: Path, version: str = None) -> TrainArgs:
@@ -84,13 +83,8 @@ def default_model_args(shared_data: Path, corpus: Path, out: Path, version: str 
 
 
 def train_command(args: TrainArgs) -> str:
-    """`lurescan train ...` with the flags that reproduce these arguments."""
-    m = args.model
-    parts = ["lurescan train"] + [f"--data {f}" for f in args.data.data]
-    parts += [f"--out {args.out}", f"--model-version {args.model_version}", f"--split-seed {args.data.split_seed}"]
-    parts += [f"--n-char-features {m.n_char_features}", f"--n-word-features {m.n_word_features}", f"--text-view {m.text_view}"]
-    parts += [f"--description {shlex.quote(args.description)}", "--no-progress"]
-    return " \\\n  ".join(parts)
+    """`lurescan train ...` with the flags that reproduce these arguments (the split seed and text view pinned)."""
+    return " \\\n  ".join(command_line("lurescan train", args, always=("split_seed", "text_view")))
 
 
 def install(bundle: Path, target: Path) -> None:

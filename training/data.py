@@ -17,6 +17,7 @@ from typing import Optional, Sequence, Union
 
 import pandas as pd
 
+from lurescan.model.errors import LurescanError
 from lurescan.model.language import detect_language
 from lurescan.model.listing import EMSCAD_FLAGS, TEXT_FIELDS, JobListing
 from lurescan.model.tables import TableError, as_bool, read_table, require_text_columns
@@ -29,7 +30,7 @@ FRAME_COLUMNS = [
 ]
 
 
-class DataError(ValueError):
+class DataError(LurescanError):
     """Training data lurescan cannot use; the message names the file and the problem."""
 
 

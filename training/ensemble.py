@@ -12,46 +12,29 @@ verified copies of both member bundles.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
-from lurescan.model.bundle import MANIFEST_NAME, Bundle, estimator_files, read_bundle, sha256_file, write_bundle
-from lurescan.model.card import render_card
+from lurescan.model.bundle import MANIFEST_NAME, Bundle, BundleError, estimator_files, read_bundle, sha256_file
 from lurescan.model.features import prepare_many
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.scoring import load_scorer
 from lurescan.model.stacker import StackedClassifier, stack_features
-from lurescan.model.threshold import choose_threshold
 from sklearn.base import clone
 
-from lurescan import __version__
-
+from .arguments import EnsembleArgs
 from .data import frame_to_listings
+from .evaluate import evaluate_split
+from .finish import finish_training, library_versions
 from .metrics import format_table
-from .train import DataArgs, evaluate_split, library_versions, prepare_splits
+from .split import prepare_splits
+from .threshold import choose_threshold
 
 log = logging.getLogger(__name__)
 
 MEMBER_KINDS = {"transformer": "transformer", "baseline": "baseline"}
-
-
-@dataclass
-class EnsembleArgs:
-    out: str
-    transformer: str
-    baseline: str
-    data: DataArgs = field(default_factory=DataArgs)
-    C: float = 1.0
-    cv: int = 5
-    target_precision: float = 0.9
-    model_version: Optional[str] = None
-    progress: bool = True
 
 
 def out_of_fold_proba(stacker: StackedClassifier, X, y, groups) -> np.ndarray:
@@ -113,15 +96,16 @@ def main(args: EnsembleArgs) -> dict:
     members = {"transformer": read_bundle(args.transformer), "baseline": read_bundle(args.baseline)}
     for name, bundle in members.items():
         if bundle.kind != MEMBER_KINDS[name]:
-            raise ValueError(
+            raise BundleError(
                 f"{bundle.path}: --{name} needs a '{MEMBER_KINDS[name]}' bundle, this is a '{bundle.kind}' bundle"
             )
-    data, files, dedup, split, train, val, test = prepare_splits(args.data, args.progress)
-    assignment = split.as_dict().get("assignment_sha256")
+    splits = prepare_splits(args.data, args.progress)
+    val, test = splits.val, splits.test
+    assignment = splits.split.as_dict().get("assignment_sha256")
     for name, bundle in members.items():
         theirs = (bundle.manifest.get("split") or {}).get("assignment_sha256")
         if theirs != assignment:
-            raise ValueError(
+            raise BundleError(
                 f"{bundle.path}: trained on another split (assignment {str(theirs)[:12]}…, this data gives {str(assignment)[:12]}…); "
                 "train both members and the ensemble on the same --data and split seed"
             )
@@ -149,23 +133,10 @@ def main(args: EnsembleArgs) -> dict:
         for name, scorer in scorers.items():
             members_on_test[name] = evaluate_split(test, test_scores[name], scorer.threshold)["overall"]
 
-    created = datetime.now(timezone.utc)
-    manifest = {
-        "kind": "ensemble",
-        "model_version": args.model_version or f"ensemble-{created:%Y%m%d-%H%M%S}",
-        "created_at": created.isoformat(timespec="seconds"),
-        "lurescan_version": __version__,
-        "description": "Calibrated logistic-regression stacker over the fine-tuned transformer's score, the n-gram "
-        "baseline's score and red-flag features, fitted on the validation split (cross-fitted calibration).",
-        "threshold": threshold.as_dict(),
-        "metrics": metrics,
+    details = {
         "members": {name: member_record(bundle, name) for name, bundle in members.items()},
         "members_test_metrics": members_on_test,
         "stacker": {"features": list(X_val.columns), "coefficients": stacker.coefficients(), "fitted_on": "validation"},
-        "training_data": [f.as_dict() for f in files],
-        "languages": sorted(data["lang"].dropna().unique().tolist()),
-        "dedup": dedup.as_dict(),
-        "split": split.as_dict(),
         "params": {
             "C": args.C,
             "cv": args.cv,
@@ -177,20 +148,24 @@ def main(args: EnsembleArgs) -> dict:
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
     }
-    files_out: dict = estimator_files(stacker, "stacker")
+    files: dict = estimator_files(stacker, "stacker")
     for name, bundle in members.items():
-        files_out.update(member_files(bundle, name))
-    out = write_bundle(args.out, manifest, files_out, render_card(manifest, _card_sections(manifest)))
-    run_dir = Path(str(out) + ".run")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "metrics.json").write_text(
-        json.dumps({"metrics": metrics, "members_test": members_on_test}, indent=2) + "\n"
-    )
+        files.update(member_files(bundle, name))
     rows = {"ensemble validation (out-of-fold)": metrics["validation"]["overall"]}
     if "test" in metrics:
         rows |= {"ensemble test": metrics["test"]["overall"], **{f"{k} test": v for k, v in members_on_test.items()}}
-    print(format_table(rows))
-    print(
-        f"\nbundle: {out}  threshold {threshold.threshold:.4f} ({threshold.rule})  members: {', '.join(m.model_version for m in members.values())}"
+    return finish_training(
+        "ensemble",
+        args,
+        splits,
+        description="Calibrated logistic-regression stacker over the fine-tuned transformer's score, the n-gram "
+        "baseline's score and red-flag features, fitted on the validation split (cross-fitted calibration).",
+        threshold=threshold.as_dict(),
+        metrics=metrics,
+        details=details,
+        files=files,
+        run_files={"metrics.json": {"metrics": metrics, "members_test": members_on_test}},
+        card_sections=_card_sections,
+        tables=format_table(rows),
+        headline=f"threshold {threshold.threshold:.4f} ({threshold.rule})  members: {', '.join(m.model_version for m in members.values())}",
     )
-    return manifest

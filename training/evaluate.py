@@ -11,31 +11,39 @@ fewer than 30 ads says `few: true`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
+import pandas as pd
 from lurescan.model.scoring import decisive_flags, load_scorer
 
+from .arguments import EvaluateArgs
 from .boards import add_board_columns
-from .data import frame_to_listings, load_training_data
-from .metrics import format_table
-from .train import evaluate_origins
+from .data import DataError, frame_to_listings, load_training_data
+from .metrics import format_table, origin_metrics, sliced_metrics
 
 
-@dataclass
-class EvaluateArgs:
-    data: list[str] = field(default_factory=list)
-    model: Optional[str] = None
-    out: Optional[str] = None
-    threshold: Optional[float] = None
-    hf_datasets: list[str] = field(default_factory=list)
-    hf_split: str = "test"
-    hf_config: Optional[str] = None
-    sep: Optional[str] = None
-    max_eval_samples: Optional[int] = None
-    batch_size: int = 512
+def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> dict:
+    """Pooled metrics of one split, per language and source (the benchmarks' side-by-side tables)."""
+    return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
+
+
+def evaluate_origins(
+    frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0, by_rule: Optional[np.ndarray] = None, also_by: tuple[str, ...] = ()
+) -> dict:
+    """Metrics of one split with real and written ads apart, per language, board, the columns in
+    `also_by` and (written ads) scam kind.
+
+    With `by_rule` (model.scoring.decisive_flags), the rates are those of the
+    API's decision: a decisive trafficking rule flags an ad whatever its score.
+    """
+    frame = add_board_columns(frame)
+    slices = {"language": frame["lang"].tolist(), "board": frame["board"].tolist()}
+    slices |= {column: frame[column].tolist() for column in also_by}
+    if "kind" in frame:
+        slices["kind"] = frame["kind"].fillna("-").tolist()
+    return origin_metrics(frame["label"].to_numpy(), probs, threshold, frame["origin"].tolist(), slices, seed=seed, by_rule=by_rule)
 
 
 def plot_curves(y_true, prob, threshold: float, out_dir: Path, title: str) -> list[str]:
@@ -86,7 +94,7 @@ def main(args: EvaluateArgs) -> dict:
     if args.max_eval_samples and len(data) > args.max_eval_samples:
         data = data.sample(n=args.max_eval_samples, random_state=0).sort_index()
     if data.empty:
-        raise ValueError("no rows to evaluate")
+        raise DataError("no rows to evaluate")
     listings = frame_to_listings(data)
     probs, by_rule = [], []
     for i in range(0, len(listings), args.batch_size):

@@ -17,12 +17,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from .dedup import _UnionFind
+from .data import check_trainable, load_training_data
+from .dedup import DedupReport, _UnionFind, deduplicate
 
 SPLITS = ("train", "validation", "test")
 
@@ -108,3 +111,48 @@ def grouped_split(
         n_groups=int(data["group"].nunique()),
     )
     return data, record
+
+
+@dataclass
+class Splits:
+    """What every trainer starts from (`prepare_splits`): the deduplicated rows with their `split`
+    column, the files they came from, the deduplication and split records, and the three splits."""
+
+    data: pd.DataFrame
+    files: list  # data.SourceFile, one per training file or dataset
+    dedup: DedupReport
+    split: SplitRecord
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+    def manifest_fields(self) -> dict:
+        """The data half of every bundle's manifest: files, languages, deduplication, split."""
+        return {
+            "training_data": [f.as_dict() for f in self.files],
+            "languages": sorted(self.data["lang"].dropna().unique().tolist()),
+            "dedup": self.dedup.as_dict(),
+            "split": self.split.as_dict(),
+        }
+
+
+def _cap(frame: pd.DataFrame, limit: Optional[int], seed: int) -> pd.DataFrame:
+    if limit is None or len(frame) <= limit:
+        return frame
+    return frame.sample(n=limit, random_state=seed).sort_index()
+
+
+def prepare_splits(args, progress: bool = True) -> Splits:
+    """Load, deduplicate and split (`args`: arguments.DataArgs); shared by every trainer and the benchmarks."""
+    data, files = load_training_data(args.data, args.hf_datasets, args.hf_split, args.hf_config, args.sep)
+    names = ", ".join(Path(f.path).name for f in files)
+    check_trainable(data, f"training data ({names})")
+    data, dedup = deduplicate(data, args.dedup_remove_threshold, args.dedup_group_threshold, progress=progress)
+    check_trainable(data, f"training data ({names}) after deduplication")
+    data, split = grouped_split(data, seed=args.split_seed, max_company_share=args.max_company_share)
+    train = _cap(data[data["split"] == "train"], args.max_train_samples, args.split_seed)
+    val = _cap(data[data["split"] == "validation"], args.max_eval_samples, args.split_seed)
+    test = _cap(data[data["split"] == "test"], args.max_eval_samples, args.split_seed)
+    check_trainable(train, f"training split of {names}")
+    check_trainable(val, f"validation split of {names}")
+    return Splits(data, files, dedup, split, train, val, test)

@@ -14,14 +14,11 @@ heldout.json, heldout_margins.csv.gz) into the bundle's run folder.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import platform
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from importlib import metadata
-from pathlib import Path
+from dataclasses import asdict
 from typing import Optional
 
 import numpy as np
@@ -29,108 +26,25 @@ import pandas as pd
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import FixedThresholdClassifier
 
-from lurescan import __version__
 from lurescan.model.baseline import BaselineClassifier
-from lurescan.model.bundle import estimator_files, write_bundle
-from lurescan.model.card import render_card
+from lurescan.model.bundle import estimator_files
 from lurescan.model.features import ListingVectorizer, prepare_many
 from lurescan.model.kinds import ScamKindHeads
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.scoring import decisive_flags
-from lurescan.model.threshold import choose_threshold
 
+from .arguments import THRESHOLD_RULES, ArgumentError, BaselineArgs, TrainArgs
 from .boards import add_board_columns, board_balanced_weights
-from .data import check_trainable, frame_to_listings, load_training_data
-from .dedup import deduplicate
+from .data import frame_to_listings
+from .evaluate import evaluate_origins
+from .finish import finish_training, library_versions
 from .format_swap import format_swap_report
 from .heldout import LEGIT_BOARD, decision_margins, margin_to_probability, run_held_out, summarize_held_out, unseen_board_threshold
-from .metrics import format_table, origin_metrics, sliced_metrics
-from .split import grouped_split
-
-THRESHOLD_RULES = ("unseen_boards", "target_precision")
+from .metrics import format_table
+from .split import prepare_splits
+from .threshold import choose_threshold
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DataArgs:
-    data: list[str] = field(default_factory=list)
-    hf_datasets: list[str] = field(default_factory=list)
-    hf_split: str = "train"
-    hf_config: Optional[str] = None
-    sep: Optional[str] = None
-    split_seed: int = 13
-    max_company_share: float = 0.03
-    dedup_remove_threshold: float = 0.9
-    dedup_group_threshold: float = 0.6
-    max_train_samples: Optional[int] = None
-    max_eval_samples: Optional[int] = None
-
-
-@dataclass
-class BaselineArgs:
-    C: float = 4.0
-    use_redflags: bool = True
-    use_metadata: bool = False  # off: grouped CV on the corpus was better without (benchmarks/tune_baseline.py)
-    char_ngram_max: int = 5
-    n_char_features: int = 2**19
-    n_word_features: int = 2**18
-    max_chars: int = 6000
-    target_precision: float = 0.9  # the "target_precision" rule, and the fallback of "unseen_boards"
-    balance_sources: bool = True  # every board counts equally per label (boards.board_balanced_weights)
-    max_weight_ratio: float = 5.0  # no row weighs more than this x its label's mean weight
-    # "neutral": the n-grams read a view with each board's layout and style folded away (model/textview.py).
-    text_view: str = "neutral"
-    # n-grams used by fewer boards than this get no weight; None: min(3, half the training boards).
-    min_source_support: Optional[int] = None
-    threshold_rule: str = "unseen_boards"  # or "target_precision" (on validation)
-    max_unseen_fpr: float = 0.01  # FPR bound on every left-out legitimate board
-    heldout: bool = True  # run the held-out evaluation (one fit per left-out set; off for quick runs)
-    heldout_folds: int = 5  # folds over unseen scam companies and over the written corpus
-    heldout_jobs: int = 2  # parallel held-out fits; each holds its own feature matrix
-    train_seed: int = 0  # model fitting (calibration folds, held-out folds); the split has DataArgs.split_seed
-
-
-@dataclass
-class TrainArgs:
-    out: str
-    data: DataArgs = field(default_factory=DataArgs)
-    model: BaselineArgs = field(default_factory=BaselineArgs)
-    model_version: Optional[str] = None
-    description: str = ""
-    progress: bool = True
-
-
-def library_versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in ("lurescan", "scikit-learn", "numpy", "scipy", "safetensors", "pandas", "py3langid"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-def _cap(frame: pd.DataFrame, limit: Optional[int], seed: int) -> pd.DataFrame:
-    if limit is None or len(frame) <= limit:
-        return frame
-    return frame.sample(n=limit, random_state=seed).sort_index()
-
-
-def prepare_splits(args: DataArgs, progress: bool = True):
-    """Load, deduplicate and split; shared by train, finetune and the benchmarks."""
-    data, files = load_training_data(args.data, args.hf_datasets, args.hf_split, args.hf_config, args.sep)
-    names = ", ".join(Path(f.path).name for f in files)
-    check_trainable(data, f"training data ({names})")
-    data, dedup = deduplicate(data, args.dedup_remove_threshold, args.dedup_group_threshold, progress=progress)
-    check_trainable(data, f"training data ({names}) after deduplication")
-    data, split = grouped_split(data, seed=args.split_seed, max_company_share=args.max_company_share)
-    train = _cap(data[data["split"] == "train"], args.max_train_samples, args.split_seed)
-    val = _cap(data[data["split"] == "validation"], args.max_eval_samples, args.split_seed)
-    test = _cap(data[data["split"] == "test"], args.max_eval_samples, args.split_seed)
-    check_trainable(train, f"training split of {names}")
-    check_trainable(val, f"validation split of {names}")
-    return data, files, dedup, split, train, val, test
 
 
 def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHeads]:
@@ -143,38 +57,12 @@ def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHead
         return None
 
 
-def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> dict:
-    return sliced_metrics(frame["label"].to_numpy(), probs, threshold, {"language": frame["lang"].tolist(), "source": frame["source"].tolist()})
-
-
-def evaluate_origins(
-    frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0, by_rule: Optional[np.ndarray] = None, also_by: tuple[str, ...] = ()
-) -> dict:
-    """Metrics of one split with real and written ads apart, per language, board, the columns in
-    `also_by` and (written ads) scam kind.
-
-    With `by_rule` (model.scoring.decisive_flags), the rates are those of the
-    API's decision: a decisive trafficking rule flags an ad whatever its score.
-    """
-    frame = add_board_columns(frame)
-    slices = {"language": frame["lang"].tolist(), "board": frame["board"].tolist()}
-    slices |= {column: frame[column].tolist() for column in also_by}
-    if "kind" in frame:
-        slices["kind"] = frame["kind"].fillna("-").tolist()
-    return origin_metrics(frame["label"].to_numpy(), probs, threshold, frame["origin"].tolist(), slices, seed=seed, by_rule=by_rule)
+# BaselineArgs fields that are ListingVectorizer options of the same name.
+VECTORIZER_OPTIONS = ("n_char_features", "n_word_features", "max_chars", "use_redflags", "use_metadata", "text_view", "min_source_support")
 
 
 def make_classifier(m: BaselineArgs) -> BaselineClassifier:
-    vectorizer = ListingVectorizer(
-        char_ngram_range=(2, m.char_ngram_max),
-        n_char_features=m.n_char_features,
-        n_word_features=m.n_word_features,
-        max_chars=m.max_chars,
-        use_redflags=m.use_redflags,
-        use_metadata=m.use_metadata,
-        text_view=m.text_view,
-        min_source_support=m.min_source_support,
-    )
+    vectorizer = ListingVectorizer(char_ngram_range=(2, m.char_ngram_max), **{name: getattr(m, name) for name in VECTORIZER_OPTIONS})
     return BaselineClassifier(vectorizer=vectorizer, C=m.C, random_state=m.train_seed)
 
 
@@ -198,7 +86,7 @@ def choose_final_threshold(classifier: BaselineClassifier, val: pd.DataFrame, va
     and the record says why.
     """
     if m.threshold_rule not in THRESHOLD_RULES:
-        raise ValueError(f"threshold_rule must be one of {', '.join(THRESHOLD_RULES)} (got {m.threshold_rule!r})")
+        raise ArgumentError(f"threshold_rule must be one of {', '.join(THRESHOLD_RULES)} (got {m.threshold_rule!r})")
     y_val = val["label"].to_numpy()
     old = choose_threshold(y_val, val_probs, target_precision=m.target_precision, sample_weight=board_balanced_weights(add_board_columns(val), m.max_weight_ratio) if m.balance_sources else None)
     if m.threshold_rule == "target_precision":
@@ -231,8 +119,9 @@ def choose_final_threshold(classifier: BaselineClassifier, val: pd.DataFrame, va
 
 def main(args: TrainArgs) -> dict:
     started = time.time()
-    data, files, dedup, split, train, val, test = prepare_splits(args.data, args.progress)
-    data, train, val, test = (add_board_columns(f) for f in (data, train, val, test))
+    splits = prepare_splits(args.data, args.progress)
+    splits = dataclasses.replace(splits, **{name: add_board_columns(getattr(splits, name)) for name in ("data", "train", "val", "test")})
+    train, val, test = splits.train, splits.val, splits.test
     log.info("rows: train %d, validation %d, test %d", len(train), len(val), len(test))
 
     m = args.model
@@ -275,23 +164,8 @@ def main(args: TrainArgs) -> dict:
             **summarize_held_out(scored, margin, seed=m.train_seed),
         }
 
-    created = datetime.now(timezone.utc)
-    version = args.model_version or f"baseline-{created:%Y%m%d-%H%M%S}"
-    manifest = {
-        "kind": "baseline",
-        "model_version": version,
-        "created_at": created.isoformat(timespec="seconds"),
-        "lurescan_version": __version__,
-        "description": args.description
-        or "Word 1-2-gram and character 2-5-gram TF-IDF (hashed), red-flag and metadata features, class-weighted "
-        "logistic regression with cross-fitted sigmoid calibration.",
-        "threshold": threshold,
-        "metrics": metrics,
+    details = {
         "heldout": heldout,
-        "training_data": [f.as_dict() for f in files],
-        "languages": sorted(data["lang"].dropna().unique().tolist()),
-        "dedup": dedup.as_dict(),
-        "split": split.as_dict(),
         "seeds": {"split_seed": args.data.split_seed, "train_seed": m.train_seed},
         "params": {**asdict(m), "split_seed": args.data.split_seed, "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
         "redflag_ruleset": engine.ruleset.fingerprint,
@@ -299,18 +173,24 @@ def main(args: TrainArgs) -> dict:
         "libraries": library_versions(),
         "training_seconds": round(time.time() - started, 1),
     }
-    files = estimator_files(model, "model") | (estimator_files(heads, "kinds") if heads is not None else {})
-    out = write_bundle(args.out, manifest, files, render_card(manifest))
-    run_dir = Path(str(out) + ".run")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    data[["id", "source", "board", "origin", "lang", "label", "group", "split"]].to_csv(run_dir / "split.csv", index=False)
+    run_files = {"metrics.json": metrics}
     if scored is not None:
-        (run_dir / "heldout.json").write_text(json.dumps(heldout, indent=2) + "\n")
-        scored.to_csv(run_dir / "heldout_margins.csv.gz", index=False)
-    print_summary(metrics, heldout, threshold)
-    print(f"\nbundle: {out}  threshold {cut:.6f} ({threshold['rule']})  run files: {run_dir}")
-    return manifest
+        run_files |= {"heldout.json": heldout, "heldout_margins.csv.gz": scored}
+    return finish_training(
+        "baseline",
+        args,
+        splits,
+        description="Word 1-2-gram and character 2-5-gram TF-IDF (hashed), red-flag and metadata features, class-weighted "
+        "logistic regression with cross-fitted sigmoid calibration.",
+        threshold=threshold,
+        metrics=metrics,
+        details=details,
+        files=estimator_files(model, "model") | (estimator_files(heads, "kinds") if heads is not None else {}),
+        run_files=run_files,
+        split_columns=["id", "source", "board", "origin", "lang", "label", "group", "split"],
+        tables=summary_tables(metrics, heldout, threshold),
+        headline=f"threshold {cut:.6f} ({threshold['rule']})",
+    )
 
 
 def _margin_at(classifier: BaselineClassifier, probability: float) -> float:
@@ -325,17 +205,20 @@ def _margin_at(classifier: BaselineClassifier, probability: float) -> float:
     return float((np.log(1 / p - 1) - b) / a)
 
 
-def print_summary(metrics: dict, heldout: Optional[dict], threshold: dict) -> None:
+def summary_tables(metrics: dict, heldout: Optional[dict], threshold: dict) -> str:
+    """What `lurescan train` prints: per split and origin, the held-out rates, the format swap."""
+    out = []
     for split_name in ("validation", "test"):
         for origin, section in (metrics.get(split_name) or {}).items():
-            print(f"\n{split_name}, {origin} ads:\n" + format_table({"all": section["overall"], **section["by_board"]}))
+            out.append(f"\n{split_name}, {origin} ads:\n" + format_table({"all": section["overall"], **section["by_board"]}))
     if heldout:
         rows = {f"left out: {b}": e["false_positive_rate"] for b, e in heldout["legitimate_boards"].items()}
         rows |= {f"unseen companies: {b} (recall)": e["recall"] for b, e in heldout["scam_boards_unseen_companies"].items()}
         if heldout.get("written"):
             rows |= {f"written folds ({k})": v for k, v in heldout["written"].items()}
-        print("\nheld out (set by %s):" % threshold.get("set_by_board", "-"))
+        out.append("\nheld out (set by %s):" % threshold.get("set_by_board", "-"))
         for name, r in rows.items():
-            print(f"  {name}: {r['value']} [{r['ci95'][0] if r['ci95'] else '-'}, {r['ci95'][1] if r['ci95'] else '-'}] n={r['n']}{' (few)' if r['few'] else ''}")
+            out.append(f"  {name}: {r['value']} [{r['ci95'][0] if r['ci95'] else '-'}, {r['ci95'][1] if r['ci95'] else '-'}] n={r['n']}{' (few)' if r['few'] else ''}")
     if "format_swap" in metrics:
-        print("\nformat swap: " + json.dumps(metrics["format_swap"]))
+        out.append("\nformat swap: " + json.dumps(metrics["format_swap"]))
+    return "\n".join(out)

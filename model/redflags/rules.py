@@ -18,11 +18,13 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..errors import LurescanError
+
 SEVERITY_LEVELS = {"low": 1, "medium": 2, "high": 3}
 RULE_FLAGS = regex.IGNORECASE | regex.UNICODE | regex.V0
 
 
-class RuleFileError(ValueError):
+class RuleFileError(LurescanError):
     """A rule file that cannot be used; the message names the file and rule."""
 
 

@@ -9,7 +9,8 @@ from sklearn.base import clone
 from lurescan.model.baseline import BaselineClassifier
 from lurescan.model.features import ListingVectorizer, mask_contacts, prepare
 from lurescan.model.ngrams import CharNgramHasher
-from lurescan.model.threshold import choose_threshold, risk_level
+from lurescan.model.threshold import risk_level
+from lurescan.training.threshold import choose_threshold
 
 
 @pytest.fixture(scope="module")

@@ -120,8 +120,7 @@ def listings() -> list[dict]:
 
 
 def tiny_args(out: Path, tiny_bert: Path, csv: Path, **training):
-    from lurescan.training.finetune import FinetuneArgs, FinetuneTrainingArgs, ModelArgs
-    from lurescan.training.train import DataArgs
+    from lurescan.training.arguments import DataArgs, FinetuneArgs, FinetuneTrainingArgs, ModelArgs
 
     return FinetuneArgs(
         out=str(out),

@@ -12,12 +12,11 @@ pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime")
 
 from lurescan.model import safe_state  # noqa: E402
-from lurescan.model.bundle import read_bundle  # noqa: E402
+from lurescan.model.bundle import BundleError, read_bundle  # noqa: E402
 from lurescan.model.scoring import load_scorer  # noqa: E402
 from lurescan.model.stacker import StackedClassifier  # noqa: E402
-from lurescan.training.ensemble import EnsembleArgs  # noqa: E402
 from lurescan.training.ensemble import main as ensemble_main  # noqa: E402
-from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs  # noqa: E402
+from lurescan.training.arguments import BaselineArgs, DataArgs, EnsembleArgs, TrainArgs  # noqa: E402
 from lurescan.training.train import main as train_main  # noqa: E402
 
 
@@ -103,28 +102,20 @@ def test_ensemble_scores_with_red_flags_and_ngram_evidence(ensemble, listings):
     assert not [r for r in results[1].reasons if r.category == "model_evidence"] or results[1].risk_level != "low"
 
 
-def test_ensemble_refuses_members_from_another_split(members, synthetic_csv, tmp_path):
-    transformer, baseline = members
+@pytest.mark.parametrize(
+    "swapped,split_seed,message",
+    [(False, 99, "another split"), (True, 13, "needs a 'transformer' bundle")],
+    ids=["members-from-another-split", "swapped-member-kinds"],
+)
+def test_ensemble_refuses_unusable_members(members, synthetic_csv, tmp_path, swapped, split_seed, message):
+    transformer, baseline = members[::-1] if swapped else members
     args = EnsembleArgs(
         out=str(tmp_path / "e"),
         transformer=str(transformer),
         baseline=str(baseline),
-        data=DataArgs(data=[str(synthetic_csv)], split_seed=99),
+        data=DataArgs(data=[str(synthetic_csv)], split_seed=split_seed),
         progress=False,
     )
-    with pytest.raises(ValueError, match="another split"):
+    with pytest.raises(BundleError, match=message):
         ensemble_main(args)
     assert not (tmp_path / "e").exists()
-
-
-def test_ensemble_refuses_a_swapped_member_kind(members, synthetic_csv, tmp_path):
-    transformer, baseline = members
-    args = EnsembleArgs(
-        out=str(tmp_path / "e"),
-        transformer=str(baseline),
-        baseline=str(transformer),
-        data=DataArgs(data=[str(synthetic_csv)]),
-        progress=False,
-    )
-    with pytest.raises(ValueError, match="needs a 'transformer' bundle"):
-        ensemble_main(args)

@@ -17,8 +17,8 @@ from lurescan.model.bundle import read_bundle  # noqa: E402
 from lurescan.model.features import prepare_many  # noqa: E402
 from lurescan.model.scoring import load_scorer  # noqa: E402
 from lurescan.model.transformer_scorer import OnnxListingClassifier, classifier_from_bundle  # noqa: E402
-from lurescan.training.export_onnx import choose_variant  # noqa: E402
-from lurescan.training.finetune import fit_platt, torch_margins  # noqa: E402
+from lurescan.training.to_onnx import choose_variant  # noqa: E402
+from lurescan.training.transformer_bundle import fit_platt, torch_margins  # noqa: E402
 
 
 def test_finetune_writes_a_verified_transformer_bundle(finetuned):
@@ -131,10 +131,8 @@ def test_cli_finetune_refuses_a_file_as_base_model(tmp_path, synthetic_csv):
 
 def test_reexport_from_a_checkpoint_rebuilds_the_bundle(finetuned, synthetic_csv, tmp_path):
     """A checkpoint trained elsewhere (a GPU cluster) is exported where it is served."""
-    from lurescan.training.export_onnx import ReexportArgs
+    from lurescan.training.arguments import DataArgs, ExportArgs, ReexportArgs
     from lurescan.training.export_onnx import main as reexport_main
-    from lurescan.training.finetune import ExportArgs
-    from lurescan.training.train import DataArgs
 
     out, _, trained = finetuned
     run = Path(str(out) + ".run")

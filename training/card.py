@@ -106,11 +106,10 @@ def heldout_section(heldout: Optional[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_swap_section(swap: Optional[dict]) -> str:
-    if not swap:
-        return ""
-    lines = ["### Format swap: does the score follow the content or the source's layout?", ""]
-    for direction, entry in swap.items():
+def format_swap_lines(swap: Optional[dict]) -> list[str]:
+    """One line per direction of the format-swap check (the card's section and the README's table)."""
+    lines = []
+    for direction, entry in (swap or {}).items():
         if isinstance(entry, dict) and "mean_abs_delta" in entry:
             lines.append(
                 f"- {direction.replace('_', ' ')}: {entry.get('n', '?')} ads, mean |shift| {entry['mean_abs_delta']}, "
@@ -118,7 +117,14 @@ def format_swap_section(swap: Optional[dict]) -> str:
                 f"decisions changed {entry.get('crossed_threshold', '?')} (flagged {entry.get('flagged_before')} before, "
                 f"{entry.get('flagged_after')} after)"
             )
-    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+    return lines
+
+
+def format_swap_section(swap: Optional[dict]) -> str:
+    lines = format_swap_lines(swap)
+    if not lines:
+        return ""
+    return "\n".join(["### Format swap: does the score follow the content or the source's layout?", "", *lines]) + "\n"
 
 
 def display_path(path: str) -> str:

@@ -10,7 +10,8 @@ import pytest
 
 
 def _train(out, csv, **model):
-    from lurescan.training.train import BaselineArgs, DataArgs, TrainArgs, main
+    from lurescan.training.arguments import BaselineArgs, DataArgs, TrainArgs
+    from lurescan.training.train import main
 
     params = dict(n_char_features=2**13, n_word_features=2**12, char_ngram_max=3, heldout_folds=2, heldout_jobs=1)
     return main(TrainArgs(out=str(out), data=DataArgs(data=[str(csv)]), model=BaselineArgs(**{**params, **model}), model_version="boards-test", progress=False))
@@ -83,7 +84,7 @@ def test_target_precision_rule_and_unknown_rule(boards_csv, tmp_path):
 
 
 def test_evaluate_reports_real_and_written_apart(trained, boards_csv, tmp_path):
-    from lurescan.training.evaluate import EvaluateArgs
+    from lurescan.training.arguments import EvaluateArgs
     from lurescan.training.evaluate import main as evaluate_main
 
     out, _ = trained
@@ -100,7 +101,7 @@ def test_evaluate_counts_ads_flagged_by_a_decisive_rule(trained, tmp_path):
     import pandas as pd
 
     from lurescan.model.scoring import load_scorer
-    from lurescan.training.evaluate import EvaluateArgs
+    from lurescan.training.arguments import EvaluateArgs
     from lurescan.training.evaluate import main as evaluate_main
 
     out, _ = trained

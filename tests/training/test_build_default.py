@@ -11,7 +11,8 @@ import pytest
 import yaml
 from lurescan.model.bundle import default_bundle_path, read_bundle
 from lurescan.training import build_default
-from lurescan.training.train import DataArgs, prepare_splits
+from lurescan.training.arguments import DataArgs
+from lurescan.training.split import prepare_splits
 from typer.testing import CliRunner
 
 from lurescan.cli import app
@@ -67,7 +68,7 @@ def test_split_is_the_shipped_one(manifest, shared_data, monkeypatch):
     """Same files, same seed: the same grouped split (assignment sha256) as the shipped bundle."""
     monkeypatch.chdir(build_default.REPO)
     files = [d["path"] for d in manifest["training_data"]]
-    *_, split, train, val, test = prepare_splits(DataArgs(data=files, split_seed=manifest["seeds"]["split_seed"]), progress=False)
+    split = prepare_splits(DataArgs(data=files, split_seed=manifest["seeds"]["split_seed"]), progress=False).split
     assert split.as_dict()["assignment_sha256"] == manifest["split"]["assignment_sha256"]
 
 
