@@ -41,6 +41,7 @@ from typing import Optional
 import numpy as np
 from lurescan.model.bundle import read_bundle
 from lurescan.model.features import prepare_many
+from lurescan.model.predictors import Predictor
 from lurescan.model.scoring import Scorer, load_scorer
 from lurescan.model.transformer_scorer import OnnxListingClassifier, batch_size_for, classifier_from_bundle
 from lurescan.training.data import frame_to_listings
@@ -91,20 +92,20 @@ def variant_scorer(bundle_path: Path, variant: str) -> tuple[Scorer, float]:
     onnx_path = Path(str(bundle_path) + ".run") / "onnx" / f"model.{variant}.onnx"
     shipped = classifier_from_bundle(bundle)
     classifier = OnnxListingClassifier(onnx_path, shipped.encoder, shipped.pad_id, info["calibration"], batch_size=batch_size_for(variant))
-    return Scorer(bundle, classifier.predict_proba, int(bundle.manifest["input"]["max_chars"])), float(
+    return Scorer(bundle, Predictor(classifier.scam_probability, int(bundle.manifest["input"]["max_chars"]))), float(
         info["threshold"]["threshold"]
     )
 
 
 def throughput(scorers: dict, listings: list, rounds: int) -> dict:
-    """Listings/s of `Scorer.predict_proba` on one batch, models interleaved round by round (load hits all alike)."""
+    """Listings/s of `Scorer.scam_probability` on one batch, models interleaved round by round (load hits all alike)."""
     for scorer in scorers.values():
-        scorer.predict_proba(listings[:8])  # warm-up: sessions, caches
+        scorer.scam_probability(listings[:8])  # warm-up: sessions, caches
     seen: dict[str, list[float]] = {name: [] for name in scorers}
     for _ in range(rounds):
         for name, scorer in scorers.items():
             started = time.perf_counter()
-            scorer.predict_proba(listings)
+            scorer.scam_probability(listings)
             seen[name].append(len(listings) / (time.perf_counter() - started))
     return {name: {"best": round(max(v), 1), "median": round(statistics.median(v), 1)} for name, v in seen.items()}
 
@@ -216,7 +217,7 @@ def main(args: BenchArgs) -> dict:
     latency_sample = [listings[i] for i in order[: args.latency_listings]]
     results = {}
     for name, (scorer, threshold, path) in models.items():
-        probs = np.concatenate([scorer.predict_proba(listings[i : i + 512]) for i in range(0, len(listings), 512)])
+        probs = np.concatenate([scorer.scam_probability(listings[i : i + 512]) for i in range(0, len(listings), 512)])
         cut = scorer.threshold if threshold is None else threshold
         metrics = evaluate_split(test, probs, cut)
         manifest = read_bundle(path).manifest

@@ -51,7 +51,7 @@ STAGES = {
     "linear model and calibration": [("model/features.py", "sublinear_tfidf_l2_dot"), ("model/baseline.py", "_sigmoid_average")],
     "scam-kind heads": [("model/kinds.py", "category_scores")],
     "language detection": [("model/language.py", "detect_language")],
-    "reasons and spans": [("model/scoring.py", "raw_reasons"), ("model/offsets.py", "add_offset_units"), ("model/reading.py", "scored_raw_spans")],
+    "reasons and spans": [("model/reasons.py", "red_flag_reasons"), ("model/offsets.py", "add_offset_units"), ("model/reading.py", "scored_raw_spans")],
     "writing the output": [("model/tables.py", "write")],
 }
 

@@ -29,7 +29,7 @@ import anyio
 import sklearn
 from lurescan.model import budget
 from lurescan.model.listing import JobListing
-from lurescan.model.scoring import ListingScore
+from lurescan.model.results import ListingScore
 
 from .core.errors import ApiError
 from .core.metrics import MODEL_BATCH, MODEL_LATENCY

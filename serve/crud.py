@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lurescan.model.listing import JobListing
-from lurescan.model.scoring import ListingScore
+from lurescan.model.results import ListingScore
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 

@@ -115,7 +115,7 @@ def main(args: EnsembleArgs) -> dict:
 
     def stacked(frame):
         prepared = prepare_many(frame_to_listings(frame), engine, max_chars)
-        scores = {name: scorer.predict_proba(prepared) for name, scorer in scorers.items()}
+        scores = {name: scorer.scam_probability(prepared) for name, scorer in scorers.items()}
         return stack_features(scores["transformer"], scores["baseline"], prepared, engine.ruleset), scores
 
     X_val, val_scores = stacked(val)

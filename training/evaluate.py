@@ -99,7 +99,7 @@ def main(args: EvaluateArgs) -> dict:
     probs, by_rule = [], []
     for i in range(0, len(listings), args.batch_size):
         prepared = scorer.prepare(listings[i : i + args.batch_size])
-        probs.append(scorer.predict_proba(prepared))
+        probs.append(scorer.scam_probability(prepared))
         by_rule.append(decisive_flags(prepared))
     probs = np.concatenate(probs)
     threshold = scorer.threshold if args.threshold is None else args.threshold

@@ -164,7 +164,7 @@ def write_transformer_bundle(
     chosen = OnnxListingClassifier(variants[variant], encoder, pad_id, calibration, batch_size=batch_size_for(variant))
     metrics = {"validation": evaluate_split(val, platt(val_margins[variant], calibration), threshold.threshold)}
     if len(test):
-        test_probs = chosen.predict_proba(prepare_many(frame_to_listings(test), engine))
+        test_probs = chosen.scam_probability(prepare_many(frame_to_listings(test), engine))
         metrics["test"] = evaluate_split(test, test_probs, threshold.threshold)
 
     details = {

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from lurescan.model.language import canonical_language_tag
 from lurescan.model.listing import HTML_FIELD, TEXT_FIELDS, JobListing
 from lurescan.model.reading import reads_empty
-from lurescan.model.scoring import ListingScore
+from lurescan.model.results import ListingScore
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError

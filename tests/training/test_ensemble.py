@@ -4,41 +4,16 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 
 pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime")
 
-from lurescan.model import safe_state  # noqa: E402
 from lurescan.model.bundle import BundleError, read_bundle  # noqa: E402
 from lurescan.model.scoring import load_scorer  # noqa: E402
-from lurescan.model.stacker import StackedClassifier  # noqa: E402
 from lurescan.training.ensemble import main as ensemble_main  # noqa: E402
 from lurescan.training.arguments import BaselineArgs, DataArgs, EnsembleArgs, TrainArgs  # noqa: E402
 from lurescan.training.train import main as train_main  # noqa: E402
-
-
-def test_stacked_classifier_is_a_calibrated_estimator():
-    rng = np.random.default_rng(0)
-    y = np.r_[np.zeros(80), np.ones(40)].astype(int)
-    X = pd.DataFrame(
-        {
-            "transformer_logit": rng.normal(y * 2.0, 1.0),
-            "baseline_logit": rng.normal(y * 1.5, 1.0),
-            "rf:x": rng.integers(0, 2, len(y)),
-        }
-    )
-    model = StackedClassifier(C=1.0, cv=4).fit(X, y, groups=np.arange(len(y)) // 2)
-    proba = model.predict_proba(X)
-    assert proba.shape == (len(y), 2) and np.allclose(proba.sum(axis=1), 1.0)
-    assert model.coefficients()["transformer_logit"] > 0
-    assert list(model.feature_names_in_) == list(X.columns)
-    restored = safe_state.loads(*safe_state.dumps(model))
-    assert np.allclose(restored.predict_proba(X), proba)
-    with pytest.raises(ValueError):
-        model.predict_proba(X.rename(columns={"rf:x": "rf:y"}))
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def test_scoring_a_transformer_bundle_needs_no_torch(finetuned):
     out, _, _ = finetuned
     code = (
         "import sys; from lurescan.model.scoring import load_scorer;"
-        f"s = load_scorer({str(out)!r}); p = s.predict_proba([{{'text': 'free flight, contact telegram'}}]);"
+        f"s = load_scorer({str(out)!r}); p = s.scam_probability([{{'text': 'free flight, contact telegram'}}]);"
         "assert 0 <= p[0] <= 1;"
         "bad = [m for m in ('torch', 'transformers', 'datasets') if m in sys.modules]; assert not bad, bad"
     )
@@ -143,7 +143,7 @@ def test_reexport_from_a_checkpoint_rebuilds_the_bundle(finetuned, synthetic_csv
     )
     assert manifest["split"]["assignment_sha256"] == trained["split"]["assignment_sha256"]
     assert manifest["epoch_metrics"] == trained["epoch_metrics"] and manifest["input"]["max_length"] == 48
-    assert load_scorer(tmp_path / "re").predict_proba([{"text": "free flight"}]).shape == (1,)
+    assert load_scorer(tmp_path / "re").scam_probability([{"text": "free flight"}]).shape == (1,)
     with pytest.raises(ValueError, match="another split"):
         reexport_main(
             ReexportArgs(model_dir=str(run / "model"), out=str(tmp_path / "x"), progress=False),

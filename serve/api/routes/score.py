@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from lurescan.model.listing import JobListing
-from lurescan.model.scoring import ListingScore
+from lurescan.model.results import ListingScore
 
 from ... import crud
 from ...app_state import AppState
