@@ -19,6 +19,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY lurescan ./lurescan
 COPY model ./model
+COPY bulk ./bulk
 COPY training ./training
 COPY serve ./serve
 RUN pip install ".[serve,postgres,redis]" && rm -rf /src

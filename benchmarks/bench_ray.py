@@ -159,7 +159,7 @@ def ray_roots() -> list[int]:
 
 
 def run_local(model: str, folder: Path, out: Path) -> dict:
-    from lurescan.model.filescore import score_file
+    from lurescan.bulk.local_engine import score_file
     from lurescan.model.scoring import load_scorer
 
     shutil.rmtree(out, ignore_errors=True)
@@ -176,7 +176,7 @@ def run_local(model: str, folder: Path, out: Path) -> dict:
 
 
 def run_ray(model: str, folder: Path, out: Path, workers: int, batch_size: int | None, cpus_per_worker: float = 1.0) -> dict:
-    from lurescan.model.ray_engine import score_dataset
+    from lurescan.bulk.ray_engine import score_dataset
 
     shutil.rmtree(out, ignore_errors=True)
     with RayCpuMeter(ray_roots()) as meter:
@@ -229,7 +229,7 @@ def main() -> int:
 
     import ray
     from lurescan.model.bundle import read_bundle
-    from lurescan.model.ray_engine import connect
+    from lurescan.bulk.ray_engine import connect
 
     bundle = read_bundle(args.model)
     model = str(bundle.path)

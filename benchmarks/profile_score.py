@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_score_throughput import sample_listings  # noqa: E402
 
-from lurescan.model.filescore import score_file  # noqa: E402
+from lurescan.bulk.local_engine import score_file  # noqa: E402
 from lurescan.model.scoring import load_scorer  # noqa: E402
 
 # stage -> (module file suffix, function name) pairs whose cumulative time is the stage.

@@ -125,7 +125,7 @@ def score(
     if engine not in ("local", "ray"):
         raise LurescanError(f"--engine must be local or ray (got {engine!r})")
     if engine == "ray":
-        from lurescan.model.ray_engine import score_dataset
+        from lurescan.bulk.ray_engine import score_dataset
 
         if text is not None:
             raise LurescanError("--engine ray scores files: give --input PATH --output DIR")
@@ -139,7 +139,7 @@ def score(
         result = scorer.score([{"text": text, "board_country": board_country}], threshold=threshold)[0]
         typer.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=2))
         return
-    from lurescan.model.filescore import score_file
+    from lurescan.bulk.local_engine import score_file
 
     workers = workers or available_cores()
     summary = score_file(scorer, input, output, chunk_size=chunk_size, threshold=threshold, sep=sep, progress=progress, board_country=board_country, workers=workers)

@@ -105,11 +105,16 @@ def _check_exists(path: Path) -> None:
         raise TableError(f"{path}: is a directory, expected a file")
 
 
-def iter_chunks(path: Union[str, Path], chunk_size: int = 10_000, sep: Optional[str] = None) -> Iterator[pd.DataFrame]:
-    """Yield the table in chunks of rows; text columns stay text exactly as stored."""
+def iter_chunks(
+    path: Union[str, Path], chunk_size: int = 10_000, sep: Optional[str] = None, fmt: Optional[str] = None
+) -> Iterator[pd.DataFrame]:
+    """Yield the table in chunks of rows; text columns stay text exactly as stored.
+
+    `fmt` and `sep`, when the caller has them already, are not worked out again.
+    """
     path = Path(path)
     _check_exists(path)
-    fmt = detect_format(path)
+    fmt = fmt or detect_format(path)
     try:
         if fmt == "csv":
             reader = pd.read_csv(
@@ -245,9 +250,9 @@ class TableWriter:
     half-written output never stands where a complete one is expected.
     """
 
-    def __init__(self, path: Union[str, Path], sep: str = ","):
+    def __init__(self, path: Union[str, Path], sep: str = ",", fmt: Optional[str] = None):
         self.path = Path(path)
-        self.format = detect_format(self.path)
+        self.format = fmt or detect_format(self.path)
         self.sep = sep
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
@@ -308,8 +313,8 @@ class TableWriter:
 
 
 @contextmanager
-def table_writer(path: Union[str, Path], sep: str = ",") -> Iterator[TableWriter]:
-    writer = TableWriter(path, sep=sep)
+def table_writer(path: Union[str, Path], sep: str = ",", fmt: Optional[str] = None) -> Iterator[TableWriter]:
+    writer = TableWriter(path, sep=sep, fmt=fmt)
     try:
         yield writer
     except BaseException:

@@ -178,13 +178,13 @@ def test_score_with_workers_matches_one_process(small_bundle, tmp_path, listings
 
 def test_score_uses_the_available_cores_by_default(small_bundle, tmp_path, listings_frame, monkeypatch):
     """No --workers: one worker per core this process may use (its affinity mask)."""
-    import lurescan.model.filescore as filescore
+    import lurescan.bulk.local_engine as local_engine
 
     from lurescan.cli import available_cores
 
     seen = {}
-    real = filescore.score_file
-    monkeypatch.setattr(filescore, "score_file", lambda *a, **k: seen.setdefault("workers", k["workers"]) and real(*a, **k))
+    real = local_engine.score_file
+    monkeypatch.setattr(local_engine, "score_file", lambda *a, **k: seen.setdefault("workers", k["workers"]) and real(*a, **k))
     src = tmp_path / "in.csv"
     listings_frame.to_csv(src, index=False)
     result = run("score", "--model", small_bundle, "--input", src, "--output", tmp_path / "out.csv", "--no-progress")

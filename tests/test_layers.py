@@ -1,5 +1,6 @@
-"""The design card's layers: model/ imports neither training/ nor serve/;
-serve/ never imports training/; scoring and the API need no torch or datasets."""
+"""The design card's layers: model/ imports neither bulk/, training/ nor serve/;
+bulk/ (file scoring, the Ray engine) uses model/ only; serve/ imports neither
+training/ nor bulk/; scoring and the API need no torch or datasets."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "model": ("lurescan.training", "lurescan.serve", "torch", "datasets", "transformers"),
-    "serve": ("lurescan.training", "torch", "datasets", "transformers"),
+    "model": ("lurescan.bulk", "lurescan.training", "lurescan.serve", "torch", "datasets", "transformers"),
+    "bulk": ("lurescan.training", "lurescan.serve", "torch", "datasets", "transformers"),
+    "serve": ("lurescan.bulk", "lurescan.training", "torch", "datasets", "transformers"),
 }
 
 
@@ -36,7 +38,9 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_static_imports_respect_layers(layer):
     offenders = []
-    for path in (REPO / layer).rglob("*.py"):
+    paths = list((REPO / layer).rglob("*.py"))
+    assert paths, f"no Python files under {layer}/"
+    for path in paths:
         for name in imported_modules(path):
             if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer]):
                 offenders.append(f"{path.relative_to(REPO)} imports {name}")
@@ -55,3 +59,20 @@ print(",".join(heavy))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"scoring/API imported: {out}"
+
+
+def test_file_scoring_imports_neither_training_nor_serve(small_bundle, tmp_path):
+    """`lurescan score --input` runs on bulk/ and model/ alone."""
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text('title,text\nPacker,"Free flights and housing, work in Poipet, contact Telegram @hr_job"\n', "utf-8")
+    code = f"""
+import sys
+from lurescan.bulk.local_engine import score_file
+from lurescan.model.scoring import load_scorer
+score_file(load_scorer({str(small_bundle)!r}), {str(src)!r}, {str(dst)!r}, progress=False)
+heavy = [m for m in ("torch", "datasets", "transformers", "lurescan.training", "lurescan.serve") if m in sys.modules]
+print(",".join(heavy))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"file scoring imported: {out}"
+    assert dst.exists()

@@ -2,8 +2,8 @@
 
 The second driver of the one scorer: Ray reads CSV/JSONL/Parquet files or
 folders (local paths, or any filesystem pyarrow reads: s3://, gs://, ...),
-a pool of actors each loads the bundle once and runs `score_frame` (the
-local engine's code) on batches, and Ray writes Parquet files into DIR. The
+a pool of actors each loads the bundle once and runs `score_frame` (what the
+local engine runs on each chunk) on batches, and Ray writes Parquet files into DIR. The
 bundle travels from the driver to the workers through Ray's object store,
 so workers need lurescan installed but no access to the driver's disk.
 
@@ -34,9 +34,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from .bundle import Bundle, read_bundle
-from .errors import LurescanError
-from .tables import TableError, detect_format, require_text_columns
+from lurescan.model.bundle import Bundle, read_bundle
+from lurescan.model.errors import LurescanError
+from lurescan.model.tables import TableError, detect_format, require_text_columns
+
+from .frames import score_frame
 
 log = logging.getLogger(__name__)
 
@@ -172,28 +174,32 @@ def _csv_header(inputs: InputFiles, sep: Optional[str]) -> tuple[str, list[str]]
     return sep, next(csv.reader([header], delimiter=sep))
 
 
-def input_columns(inputs: InputFiles, sep: Optional[str] = None) -> list[str]:
-    """Column names of the first input file, read without Ray: a file with no text column fails before Ray starts."""
+def input_header(inputs: InputFiles, sep: Optional[str] = None) -> tuple[Optional[str], list[str]]:
+    """Delimiter (CSV only, else None) and column names of the first input file, read once and without Ray.
+
+    A file with no text column fails before Ray starts, and the CSV reader is
+    given the same delimiter and columns.
+    """
     first = inputs.paths[0]
     if inputs.format == "csv":
-        return _csv_header(inputs, sep)[1]
+        return _csv_header(inputs, sep)
     try:
         if inputs.format == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_schema(first, filesystem=inputs.filesystem).names
+            return None, pq.read_schema(first, filesystem=inputs.filesystem).names
         with inputs.filesystem.open_input_stream(first, compression="detect") as raw:
             for line in io.TextIOWrapper(raw, encoding="utf-8"):
                 if line.strip():
                     row = json.loads(line)
-                    return list(row) if isinstance(row, dict) else []
+                    return None, list(row) if isinstance(row, dict) else []
     except (OSError, UnicodeDecodeError, ValueError) as exc:  # ArrowInvalid and JSONDecodeError are ValueErrors
         raise TableError(f"{first}: not a readable {inputs.format.upper()} file ({exc})") from exc
     raise TableError(f"{first}: no rows")
 
 
-def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Optional[int] = None):
-    """A Ray Dataset over the input files; CSV cells stay text, exactly as the local engine reads them.
+def read_dataset(inputs: InputFiles, header: tuple[Optional[str], list[str]], concurrency: Optional[int] = None):
+    """A Ray Dataset over the input files (`header` from `input_header`); CSV cells stay text, exactly as the local engine reads them.
 
     Reading takes no CPU reservation: decoding is cheap next to scoring, and
     the scoring actors may hold every CPU; `concurrency` bounds the readers.
@@ -211,7 +217,7 @@ def read_dataset(inputs: InputFiles, sep: Optional[str] = None, concurrency: Opt
     common["filesystem"] = inputs.filesystem
     if inputs.format == "parquet":
         return ray.data.read_parquet(inputs.paths, **common)
-    delimiter, columns = _csv_header(inputs, sep)
+    delimiter, columns = header
     return ray.data.read_csv(
         inputs.paths,
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
@@ -256,7 +262,7 @@ class BundleScorer:
         # ONNX Runtime reads this when the transformer scorer builds its session:
         # as many intra-op threads as CPUs reserved for this actor.
         os.environ["LURESCAN_ORT_THREADS"] = str(max(1, int(threads)))
-        from .scoring import load_scorer
+        from lurescan.model.scoring import load_scorer
 
         with tempfile.TemporaryDirectory(prefix="lurescan-bundle-") as tmp:
             for name, content in payload.items():
@@ -271,8 +277,6 @@ class BundleScorer:
 
     @_worker_errors
     def __call__(self, batch):
-        from .filescore import score_frame
-
         key = tuple(batch.columns)
         mapping = self._mappings.get(key)
         if mapping is None:
@@ -425,7 +429,8 @@ def score_dataset(
     """
     input_label, output = str(input_path), str(output_dir)
     inputs = resolve_input(input_label)
-    require_text_columns(inputs.paths[0], input_columns(inputs, sep))
+    header = input_header(inputs, sep)
+    require_text_columns(inputs.paths[0], header[1])
     _check_output(output, inputs)
     bundle = read_bundle(model)  # verified on the driver: a bad bundle fails before Ray starts
     batch_size = batch_size or DEFAULT_BATCH_SIZE.get(bundle.kind, 256)
@@ -452,7 +457,7 @@ def score_dataset(
         startup = time.perf_counter() - started
         try:
             with _job_settings(progress, cpu_limit=budget + LISTING_CPUS if num_cpus is not None else None):
-                scored = read_dataset(inputs, sep, concurrency=workers).map_batches(
+                scored = read_dataset(inputs, header, concurrency=workers).map_batches(
                     BundleScorer,
                     fn_constructor_kwargs={"payload": payload, "threshold": threshold, "threads": max(1, int(cpus_per_worker))},
                     batch_size=batch_size,

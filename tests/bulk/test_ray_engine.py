@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 pytest.importorskip("ray.data")
 
 from lurescan.cli import app  # noqa: E402
-from lurescan.model.filescore import score_file  # noqa: E402
-from lurescan.model.ray_engine import RayEngineError, check_reachable, score_dataset  # noqa: E402
+from lurescan.bulk.local_engine import score_file  # noqa: E402
+from lurescan.bulk.ray_engine import RayEngineError, check_reachable, score_dataset  # noqa: E402
 from lurescan.model.scoring import load_scorer  # noqa: E402
 from lurescan.model.tables import TableError  # noqa: E402
 

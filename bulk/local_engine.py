@@ -5,11 +5,14 @@ columns come out as they went in, in order, with `scam_probability`,
 `flagged` and `reasons` (a JSON list with spans into the fields as given)
 added. The output is written to a temporary file and renamed only when every
 row is scored, so a failure leaves no partial file behind.
+
+One pass, in one direction: the input's format and delimiter are worked out
+once, before anything is read; each chunk is read (model.tables), scored once
+(`score_frame`, here or in a worker) and written.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -20,59 +23,19 @@ from typing import Iterator, Optional, Union
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .scoring import Scorer
-from .tables import TableError, detect_format, frame_to_listings, iter_chunks, require_text_columns, sniff_separator, table_writer
+from lurescan.model.scoring import Scorer
+from lurescan.model.tables import TableError, detect_format, iter_chunks, require_text_columns, sniff_separator, table_writer
 
-OUTPUT_COLUMNS = ("scam_probability", "flagged", "categories", "category_flags", "decided_by", "reasons")
+from .frames import score_frame
 
 
-def _count_rows(path: Path) -> Optional[int]:
+def _count_rows(path: Path, fmt: str) -> Optional[int]:
     """Row count for the progress bar, when cheap (Parquet metadata)."""
-    if detect_format(path) == "parquet":
+    if fmt == "parquet":
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
     return None
-
-
-def score_frame(
-    scorer: Scorer, frame: pd.DataFrame, mapping: dict[str, str], threshold: Optional[float] = None, board_country: Optional[str] = None
-) -> pd.DataFrame:
-    listings = frame_to_listings(frame, mapping)
-    if board_country:
-        # The board's country for every row that does not name its own.
-        listings = [l if l.board_country else l.model_copy(update={"board_country": board_country.upper()}) for l in listings]
-    empty = [i for i, listing in enumerate(listings) if not listing.has_text()]
-    scores = scorer.score([listing for listing in listings if listing.has_text()], threshold=threshold)
-    probs, flags, reasons, categories, category_flags, decided = [], [], [], [], [], []
-    it = iter(scores)
-    empty_set = set(empty)
-    for i in range(len(listings)):
-        if i in empty_set:
-            # Nothing to read: no score rather than a made-up one.
-            probs.append(None)
-            flags.append(None)
-            reasons.append("[]")
-            categories.append("{}")
-            category_flags.append("{}")
-            decided.append("{}")
-            continue
-        s = next(it)
-        probs.append(s.scam_probability)
-        flags.append(s.flagged)
-        reasons.append(json.dumps([r.model_dump() for r in s.reasons], ensure_ascii=False))
-        categories.append(json.dumps(s.categories))
-        category_flags.append(json.dumps(s.category_flags))
-        decided.append(json.dumps(s.decided_by.model_dump(), ensure_ascii=False) if s.decided_by else "{}")
-    out = frame.copy()
-    out["scam_probability"] = pd.array(probs, dtype="Float64")
-    out["flagged"] = pd.array(flags, dtype="boolean")
-    out["categories"] = categories
-    out["category_flags"] = category_flags
-    # JSON like the other added columns ("{}" when the classifier decided), so every batch has one schema.
-    out["decided_by"] = decided
-    out["reasons"] = reasons
-    return out
 
 
 _POOL_SCORER: dict = {}
@@ -119,12 +82,15 @@ def score_file(
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
         raise TableError(f"{output_path}: output would overwrite the input; choose another path")
-    detect_format(output_path)
-    in_sep = sep or (sniff_separator(input_path) if input_path.exists() and detect_format(input_path) == "csv" else ",")
+    out_format = detect_format(output_path)
+    # A missing input has no format yet: iter_chunks says "no such file" once the writer is open.
+    in_format = detect_format(input_path) if input_path.exists() else None
+    in_sep = sep or (sniff_separator(input_path) if in_format == "csv" else ",")
     total = flagged = unscored = 0
     mapping = None
-    with table_writer(output_path, sep=in_sep if detect_format(output_path) == "csv" else ",") as writer:
-        bar = tqdm(total=_count_rows(input_path) if input_path.exists() else None, unit="listings", disable=not progress, desc="scoring")
+    with table_writer(output_path, sep=in_sep if out_format == "csv" else ",", fmt=out_format) as writer:
+        bar = tqdm(total=_count_rows(input_path, in_format), unit="listings", disable=not progress, desc="scoring")
+
         def write(scored: pd.DataFrame) -> None:
             nonlocal total, flagged, unscored
             writer.write(scored)
@@ -135,7 +101,7 @@ def score_file(
 
         with _chunk_pool(scorer, workers) as pool:
             pending: deque = deque()
-            for chunk in iter_chunks(input_path, chunk_size=chunk_size, sep=sep):
+            for chunk in iter_chunks(input_path, chunk_size=chunk_size, sep=in_sep if in_format == "csv" else None, fmt=in_format):
                 if mapping is None:
                     mapping = require_text_columns(input_path, list(chunk.columns))
                 if pool is None:
