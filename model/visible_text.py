@@ -13,7 +13,7 @@ the element stack is capped) gives two texts, each character mapped to the raw s
 - `visible`: the data of the visible text nodes, concatenated in document
   order, as a browser's DOM holds them (CR LF read as LF). An extension finds
   a span of it by walking the page's text nodes with the same exclusions
-  (see `tests/serve/test_serve_extension.py`) and builds a DOM Range.
+  (see `tests/serve/api/routes/test_score_extension.py`) and builds a DOM Range.
 - `read`: what the rules and the classifier read: the visible text with a
   line break for each block element and `<br>` (so "Free<br>flights" is two
   lines, not "Freeflights"), and the targets of messenger links

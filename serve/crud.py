@@ -45,11 +45,6 @@ def store_scored(
         return [row.id for row in rows]
 
 
-def get_stored(db: Database, api_key: str, stored_id: int) -> JobListing | None:
-    found = get_stored_scored(db, api_key, stored_id)
-    return found[0] if found else None
-
-
 def get_stored_scored(db: Database, api_key: str, stored_id: int) -> tuple[JobListing, str, float] | None:
     """A stored listing with the model version and score the server gave it (what the moderator saw)."""
     with db.session() as session:

@@ -18,26 +18,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from lurescan.model.listing import TEXT_FIELDS
+
 log = logging.getLogger("lurescan.serve")
 
-VERDICTS = ("scam", "legitimate", "unsure")
-
-# JobListing's text fields, stored as columns so exports can select them.
-LISTING_COLUMNS = (
-    "title",
-    "company",
-    "location",
-    "salary",
-    "employment_type",
-    "contact",
-    "url",
-    "company_profile",
-    "description",
-    "requirements",
-    "benefits",
-    "text",
-    "html",
-)
+# JobListing's text fields, stored as columns so exports can select them. The
+# columns themselves are spelled out in ListingText (create_all does not migrate
+# existing databases); tests/serve/test_db.py holds the two together.
+LISTING_COLUMNS = TEXT_FIELDS
 
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 

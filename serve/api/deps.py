@@ -8,7 +8,6 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from ..app_state import AppState
-from ..core.config import Settings
 from ..core.errors import ApiError
 from ..core.metrics import RATE_LIMITED
 from ..core.ratelimit import retry_after_header
@@ -29,13 +28,6 @@ async def get_state(request: Request) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-
-
-async def get_settings(state: StateDep) -> Settings:
-    return state.settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 # The caller's dependencies read the state off the request rather than through
@@ -99,8 +91,6 @@ async def admin_client(client: Annotated[Client, Depends(authenticated_client)])
 
 # A caller who has paid one token (single listing, feedback, model info).
 ClientDep = Annotated[Client, Depends(rate_limited_client)]
-# A caller whose request costs more than one token; the route charges it.
-UnchargedClientDep = Annotated[Client, Depends(authenticated_client)]
 AdminDep = Annotated[Client, Depends(admin_client)]
 # A batch caller, charged per listing asked for before the body is validated.
 BatchClientDep = Annotated[Client, Depends(batch_client)]

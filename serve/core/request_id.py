@@ -16,12 +16,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HEADER = "X-Request-ID"
 _VALID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-
-
-def request_id_of(scope: Scope) -> str | None:
-    return scope.get("state", {}).get("request_id")
 
 
 def record_rate_limit(scope: Scope, limit: int, remaining: float, reset_seconds: float) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from serve_samples import LOCAL
+
 from lurescan.serve.core.config import ApiKeyEntry, Settings
 from lurescan.serve.core.security import generate_key, hash_key
 from lurescan.serve.main import create_app
-from serve_samples import LOCAL
 
 
 @pytest.fixture(autouse=True)

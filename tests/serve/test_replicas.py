@@ -8,31 +8,24 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
+from live_server import free_port, wait_ready
+from serve_samples import SCAM_AD
 
 from lurescan.serve.core.security import generate_key, hash_key
-from serve_samples import SCAM_AD
 
 REDIS_URL = os.environ.get("LURESCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("LURESCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TIGHT_RATE = 0.05  # listings/s for the rate-limited key: no token comes back during the test
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lurescan(*args, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -123,18 +116,8 @@ def replicas(api_bundle, redis_prefix, postgres_schema, keys, tmp_path_factory):
         bases.append(f"http://127.0.0.1:{port}")
         logs.append(log)
     try:
-        deadline = time.monotonic() + 120
         for proc, base, log in zip(procs, bases, logs):
-            with httpx.Client(base_url=base, timeout=10) as client:
-                while True:  # what nginx's health check does: wait for /readyz
-                    try:
-                        if client.get("/readyz").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"replica at {base} did not start:\n" + Path(log.name).read_text(errors="replace"))
-                    time.sleep(0.2)
+            wait_ready(proc, base, Path(log.name))  # what nginx's health check does
         yield bases
     finally:
         for proc in procs:

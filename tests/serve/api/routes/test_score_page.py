@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
-from pathlib import Path
-
 import pytest
-
-CHROMIUM = os.environ.get("LURESCAN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from live_server import app_in_thread, chromium_page, free_port
 
 # An emoji (one code point, two UTF-16 units) before the flags checks that the
 # page slices the text as the API counts: code points.
@@ -35,41 +18,18 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def live_server(settings_factory):
-    """The app under uvicorn on a free loopback port, in a thread."""
-    import uvicorn
     from lurescan.serve.main import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(settings_factory(port=port))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    # The port is chosen first: the settings name it (the page calls the API at its own origin).
+    port = free_port()
+    with app_in_thread(create_app(settings_factory(port=port)), port=port) as base:
+        yield base
 
 
 @pytest.fixture
 def page():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install -y chromium, or `make browser`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def test_page_scores_an_ad_and_highlights_the_returned_spans(live_server, page):

@@ -14,7 +14,7 @@ import yaml
 from live_server import live_server
 from serve_samples import SCAM_AD
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "pathological.yaml"
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "pathological.yaml"
 INPUTS = yaml.safe_load(CORPUS.read_text("utf-8"))["inputs"]
 
 

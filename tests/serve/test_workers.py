@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,13 +17,8 @@ import time
 
 import httpx
 import pytest
+from live_server import free_port, stop, wait_ready
 from serve_samples import SCAM_AD, copy_bundle
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,53 +26,18 @@ def server(api_bundle, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("workers")
     live = copy_bundle(api_bundle, tmp_path / "live", "v1")
     port = free_port()
-    env = {
-        **os.environ,
-        "LURESCAN_RELOAD_POLL_SECONDS": "0.2",
-        "LURESCAN_RATE_LIMIT_ENABLED": "false",
-        "PYTHONWARNINGS": "ignore",
-    }
+    env = {**os.environ, "LURESCAN_RELOAD_POLL_SECONDS": "0.2", "LURESCAN_RATE_LIMIT_ENABLED": "false", "PYTHONWARNINGS": "ignore"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "lurescan",
-        "serve",
-        "--workers",
-        "2",
-        "--port",
-        str(port),
-        "--model",
-        str(live),
-        "--database-url",
-        f"sqlite:///{tmp_path / 'w.sqlite3'}",
-        "--log-level",
-        "warning",
-    ]
+    cmd = [sys.executable, "-m", "lurescan", "serve", "--workers", "2", "--port", str(port), "--model", str(live)]
+    cmd += ["--database-url", f"sqlite:///{tmp_path / 'w.sqlite3'}", "--log-level", "warning"]
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed in the fixture's finally
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
-                time.sleep(0.2)
+        wait_ready(proc, base, tmp_path / "server.log")
         yield proc, base, live
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
         log.close()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from lurescan.serve.main import create_app
 from serve_samples import LOCAL, SCAM_AD
+
+from lurescan.serve.main import create_app
 
 
 def test_healthz_and_readyz(client):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from lurescan.serve.db import Feedback, StoredListing
 from serve_samples import LEGIT_AD, SCAM_AD
 from sqlalchemy import func, select
+
+from lurescan.serve.db import Feedback, StoredListing
 
 RESULT_KEYS = {
     "id",

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from lurescan.model.listing import JobListing
 from lurescan.serve.batching import CoalescingScorer
 

@@ -9,8 +9,9 @@ import resource
 import time
 
 import pytest
-from lurescan.serve.core.batch_precheck import count_structure
 from serve_samples import SCAM_AD
+
+from lurescan.serve.core.batch_precheck import count_structure
 
 
 def error_of(response, status: int) -> dict:

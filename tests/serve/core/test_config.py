@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
+
 from lurescan.serve.core.config import Settings, read_keys_file
 from lurescan.serve.core.security import hash_key
-from pydantic import ValidationError
 
 
 def test_environment_with_prefix_and_lists(monkeypatch, tmp_path):

@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from lurescan.serve.db import Database, Feedback, StoredListing
 from serve_samples import SCAM_AD
 from sqlalchemy import select
+
+from lurescan.serve.db import Database, Feedback, StoredListing
 
 POSTGRES_URL = os.environ.get("LURESCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -125,6 +126,7 @@ def test_idempotency_key_is_per_api_key(make_client, database_url, keys_file, ke
 
 def test_export_keeps_one_current_verdict_per_listing_with_its_id_and_note(make_client, database_url, tmp_path):
     import pandas as pd
+
     from lurescan.serve.export import export_feedback
 
     with make_client(database_url=database_url) as client:
@@ -153,3 +155,13 @@ def test_feedback_on_a_stored_listing_records_the_servers_version_and_score(make
         assert receipt["scam_probability"] == pytest.approx(scored["scam_probability"])
         sent_score = client.post("/v1/feedback", json={"verdict": "scam", "listing": {"text": SCAM_AD}, "scam_probability": 0.5}).json()
         assert sent_score["model_version"] == scored["model_version"] and sent_score["scam_probability"] == 0.5
+
+
+def test_listing_columns_are_the_listing_text_fields():
+    """The stored listing columns follow model/listing.py's TEXT_FIELDS; a new field needs a column (and a migration)."""
+    from lurescan.model.listing import TEXT_FIELDS
+    from lurescan.serve.db import LISTING_COLUMNS, Feedback, StoredListing
+
+    assert LISTING_COLUMNS == TEXT_FIELDS
+    for table in (Feedback, StoredListing):
+        assert set(TEXT_FIELDS) <= set(table.__table__.columns.keys())

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from lurescan.serve.core.config import Settings
 from pydantic import ValidationError
 from serve_samples import SCAM_AD
+
+from lurescan.serve.core.config import Settings
 
 EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 OTHER = "https://evil.example"
@@ -130,8 +131,9 @@ def test_serve_passes_repeated_cors_origins_on(monkeypatch, tmp_path, api_bundle
     import os
 
     import uvicorn
-    from lurescan.cli import app
     from typer.testing import CliRunner
+
+    from lurescan.cli import app
 
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: None)
     monkeypatch.delenv("LURESCAN_CORS_ORIGINS", raising=False)
@@ -159,5 +161,5 @@ def test_docs_and_redoc_load_their_assets_from_this_server(client):
 def test_readme_tells_how_to_turn_cors_on():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text("utf-8")
     assert "--cors-origin" in readme and "LURESCAN_CORS_ORIGINS" in readme

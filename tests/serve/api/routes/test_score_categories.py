@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from serve_samples import LEGIT_AD, SCAM_AD
+
 from lurescan.model.kinds import scam_kinds
 from lurescan.serve.core.config import ApiKeyEntry
 from lurescan.serve.core.security import generate_key, hash_key
-from serve_samples import LEGIT_AD, SCAM_AD
 
 TRAFFICKING = "Receptionist wanted. Your passport will be kept by the company for safekeeping. Please don't tell your family."
 

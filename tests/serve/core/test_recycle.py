@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
 from lurescan.serve.core import recycle
 from lurescan.serve.core.recycle import ConnectionRecycleMiddleware
 

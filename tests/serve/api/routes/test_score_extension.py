@@ -14,18 +14,11 @@ Needs Debian's Chromium (`make browser`); skipped without it.
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
-import socket
 import threading
-import time
-from pathlib import Path
 
 import pytest
 from job_page import build_page
-
-CHROMIUM = os.environ.get("LURESCAN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+from live_server import app_in_thread, chromium_page, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -91,12 +84,6 @@ async ([api, html]) => {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def board():
     """The job board: serves the 200 KB page at http://localhost:PORT/jobs.html."""
@@ -113,7 +100,7 @@ def board():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -125,38 +112,17 @@ def board():
 @pytest.fixture
 def api(settings_factory, board):
     """The API under uvicorn, allowing the board's origin."""
-    import uvicorn
     from lurescan.serve.main import create_app
 
-    port = _free_port()
-    app = create_app(settings_factory(port=port, cors_origins=[board]))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    port = free_port()
+    with app_in_thread(create_app(settings_factory(port=port, cors_origins=[board])), port=port) as base:
+        yield base
 
 
 @pytest.fixture
 def browser_page():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install -y chromium, or `make browser`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def test_extension_highlights_every_reason_on_a_real_size_page_through_dom_ranges(api, board, browser_page):

@@ -6,11 +6,11 @@ import json
 import os
 
 import pytest
-from lurescan.serve.core.config import read_keys_file
-from lurescan.serve.core.security import hash_key
 from typer.testing import CliRunner
 
 from lurescan.cli import app
+from lurescan.serve.core.config import read_keys_file
+from lurescan.serve.core.security import hash_key
 
 
 @pytest.fixture(autouse=True)

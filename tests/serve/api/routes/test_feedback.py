@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from lurescan.serve.db import Database, Feedback
 from serve_samples import LEGIT_AD, SCAM_AD
 from sqlalchemy import select
+
+from lurescan.serve.db import Database, Feedback
 
 POSTGRES_URL = os.environ.get("LURESCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -8,9 +8,10 @@ import time
 import uuid
 
 import pytest
+from serve_samples import SCAM_AD
+
 from lurescan.serve.core.ratelimit import MemoryTokenBuckets, RedisTokenBuckets, retry_after_header
 from lurescan.serve.core.security import Client
-from serve_samples import SCAM_AD
 
 REDIS_URL = os.environ.get("LURESCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

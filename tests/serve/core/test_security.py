@@ -11,8 +11,9 @@ import time
 import httpx
 import pytest
 from live_server import live_server
-from lurescan.serve.core.config import Settings
 from serve_samples import SCAM_AD
+
+from lurescan.serve.core.config import Settings
 
 
 def _write_keys(path, entries) -> None:
@@ -135,8 +136,9 @@ def test_sighup_reloads_the_keys(api_bundle, tmp_path, key_entries, keys):
 
 def test_keys_create_refuses_a_burst_the_server_would_refuse(tmp_path, monkeypatch):
     """`keys create --burst 10` was accepted, then the server refused to start with the key."""
-    from lurescan.cli import app
     from typer.testing import CliRunner
+
+    from lurescan.cli import app
 
     monkeypatch.delenv("LURESCAN_MAX_BATCH_ITEMS", raising=False)
     runner = CliRunner()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from lurescan.serve.db import Database
-from lurescan.serve.export import CANONICAL_COLUMNS, export_feedback
-from lurescan.training.data import load_file
 from serve_samples import LEGIT_AD, SCAM_AD
 from typer.testing import CliRunner
 
 from lurescan.cli import app
+from lurescan.serve.db import Database
+from lurescan.serve.export import CANONICAL_COLUMNS, export_feedback
+from lurescan.training.data import load_file
 
 
 def fill(client):

@@ -9,9 +9,10 @@ import threading
 import time
 
 import pytest
+from serve_samples import SCAM_AD, copy_bundle
+
 from lurescan.model.bundle import BundleError
 from lurescan.serve.model_holder import ModelHolder
-from serve_samples import SCAM_AD, copy_bundle
 
 
 def test_model_info(client, api_bundle):
