@@ -5,17 +5,11 @@ a database that cannot be written fails readiness; `:memory:` refused."""
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-import sqlalchemy as sa
-from serve_samples import SCAM_AD
+from serve_samples import SCAM_AD, postgres_schema
 from sqlalchemy import select
 
 from lurescan.serve.db import Database, Feedback, StoredListing
-
-POSTGRES_URL = os.environ.get("LURESCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -23,22 +17,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'storage.sqlite3'}"
         return
-    engine = sa.create_engine(POSTGRES_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means skip
-        engine.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
-    schema = f"lurescan_test_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'create schema "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'drop schema "{schema}" cascade'))
-        engine.dispose()
+    with postgres_schema() as (url, _engine, _schema):
+        yield url
 
 
 def test_nul_bytes_are_stored_not_500(make_client, database_url):

@@ -17,12 +17,11 @@ import httpx
 import pandas as pd
 import pytest
 from live_server import free_port, wait_ready
-from serve_samples import SCAM_AD
+from serve_samples import SCAM_AD, postgres_schema
 
 from lurescan.serve.core.security import generate_key, hash_key
 
 REDIS_URL = os.environ.get("LURESCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-POSTGRES_URL = os.environ.get("LURESCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TIGHT_RATE = 0.05  # listings/s for the rate-limited key: no token comes back during the test
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -53,26 +52,10 @@ def redis_prefix():
 
 
 @pytest.fixture(scope="module")
-def postgres_schema():
-    """A fresh schema on the real PostgreSQL server (URL, engine), dropped afterwards."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(POSTGRES_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except Exception as exc:
-        engine.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
-    schema = f"lurescan_replicas_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'create schema "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", engine, schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'drop schema "{schema}" cascade'))
-        engine.dispose()
+def replica_schema():
+    """A fresh schema on the real PostgreSQL server (URL, engine, schema), dropped afterwards."""
+    with postgres_schema("lurescan_replicas") as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +64,7 @@ def keys() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def replicas(api_bundle, redis_prefix, postgres_schema, keys, tmp_path_factory):
+def replicas(api_bundle, redis_prefix, replica_schema, keys, tmp_path_factory):
     """Two `lurescan serve` processes with one configuration, as a load balancer would front them."""
     tmp_path = tmp_path_factory.mktemp("replicas")
     keys_file = tmp_path / "keys.json"
@@ -96,7 +79,7 @@ def replicas(api_bundle, redis_prefix, postgres_schema, keys, tmp_path_factory):
         )
     )
     _, prefix = redis_prefix
-    database_url, _, _ = postgres_schema
+    database_url, _, _ = replica_schema
     env = {
         **os.environ,
         "LURESCAN_REDIS_PREFIX": prefix,
@@ -154,10 +137,10 @@ def test_replicas_share_one_rate_limit_through_redis(replicas, keys, redis_prefi
         assert a.post("/v1/score", json={"text": SCAM_AD}, headers=other).status_code == 200
 
 
-def test_feedback_from_both_replicas_exports_from_postgres_and_trains(replicas, keys, postgres_schema, corpus_rows, tmp_path):
+def test_feedback_from_both_replicas_exports_from_postgres_and_trains(replicas, keys, replica_schema, corpus_rows, tmp_path):
     import sqlalchemy as sa
 
-    database_url, engine, schema = postgres_schema
+    database_url, engine, schema = replica_schema
     scams = [r for r in corpus_rows if r["label"] == 1][:12]
     legit = [r for r in corpus_rows if r["label"] == 0][:12]
     fields = ("title", "company", "location", "salary", "contact", "text")

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-import sqlalchemy as sa
-from serve_samples import LEGIT_AD, SCAM_AD
+from serve_samples import LEGIT_AD, SCAM_AD, postgres_schema
 from sqlalchemy import select
 
 from lurescan.serve.db import Database, Feedback
-
-POSTGRES_URL = os.environ.get("LURESCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def post_feedback(client, verdict="scam", text=SCAM_AD, **extra):
@@ -103,23 +97,8 @@ def test_feedback_survives_an_app_restart(make_client, tmp_path):
 
 @pytest.fixture
 def postgres_url():
-    """A fresh schema on the real PostgreSQL server, dropped afterwards."""
-    engine = sa.create_engine(POSTGRES_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means skip
-        engine.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
-    schema = f"lurescan_test_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'create schema "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'drop schema "{schema}" cascade'))
-        engine.dispose()
+    with postgres_schema() as (url, _engine, _schema):
+        yield url
 
 
 @pytest.mark.postgres
