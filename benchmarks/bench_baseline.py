@@ -39,13 +39,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from lurescan.model.redflags.engine import default_engine
 from lurescan.model.features import prepare_many
+from lurescan.model.redflags.engine import default_engine
+from lurescan.training.arguments import BaselineArgs, DataArgs
 from lurescan.training.boards import add_board_columns
 from lurescan.training.build_default import REPO, training_files
 from lurescan.training.data import frame_to_listings
-from lurescan.training.heldout import LEGIT_BOARD, decision_margins, held_out_sets, run_held_out, summarize_held_out, unseen_board_threshold
-from lurescan.training.arguments import BaselineArgs, DataArgs
+from lurescan.training.heldout import (
+    LEGIT_BOARD,
+    decision_margins,
+    held_out_sets,
+    run_held_out,
+    summarize_held_out,
+    unseen_board_threshold,
+)
 from lurescan.training.split import prepare_splits
 from lurescan.training.train import make_classifier
 
@@ -95,7 +102,7 @@ def run(shared_data: Path, out: Path, jobs: int, names: list[str]) -> dict:
     sets = list(held_out_sets(frame))
     report = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "rows": int(len(frame)),
+        "rows": len(frame),
         "sets": [s.name for s in sets],
         "split_sha256": splits.split.as_dict()["assignment_sha256"],
         "recipes": {},

@@ -36,18 +36,18 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
+
 from lurescan.model.bundle import read_bundle
 from lurescan.model.features import prepare_many
 from lurescan.model.predictors import Predictor
 from lurescan.model.scoring import Scorer, load_scorer
 from lurescan.model.transformer_scorer import OnnxListingClassifier, batch_size_for, classifier_from_bundle
-from lurescan.training.data import frame_to_listings
-from lurescan.training.metrics import format_table
 from lurescan.training.arguments import DataArgs, EnsembleArgs, TrainArgs, arg, command
+from lurescan.training.data import frame_to_listings
 from lurescan.training.evaluate import evaluate_split
+from lurescan.training.metrics import format_table
 from lurescan.training.split import prepare_splits
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,8 +59,8 @@ class BenchArgs:
     shared_data: str = arg(os.environ.get("LURESCAN_SHARED_DATA", str(REPO.parent / "shared" / "data")), "The shared data folder.")
     corpus_dir: str = arg(str(REPO / "data" / "corpus"), "The project's corpus (*.jsonl); the transformer's training files.")
     out: str = arg(str(REPO / "artifacts" / "bench"), "Where bench_models.json is written.")
-    baseline: Optional[str] = arg(None, "Existing baseline bundle trained on the same split (default: train one).")
-    ensemble: Optional[str] = arg(None, "Existing ensemble bundle (default: build one).")
+    baseline: str | None = arg(None, "Existing baseline bundle trained on the same split (default: train one).")
+    ensemble: str | None = arg(None, "Existing ensemble bundle (default: build one).")
     latency_listings: int = arg(50, "Listings timed one by one.")
     throughput_batch: int = arg(256, "Listings in the throughput batch.")
     throughput_rounds: int = arg(3, "Throughput rounds (best and median reported).")
@@ -131,9 +131,10 @@ def latency(scorers: dict, listings: list) -> dict:
 def cpu_training_speed(bundle_path: Path, train_frame, steps: int) -> dict:
     """Examples/s of AdamW steps on the bundle's base model at its max length, batch 16, on this machine."""
     import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     from lurescan.model.transformer_input import ListingEncoder
     from lurescan.training.base_models import resolve_base_model
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     manifest = read_bundle(bundle_path).manifest
     base = resolve_base_model(

@@ -58,6 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from job_page import build_page
+
     from lurescan.model.scoring import load_scorer
     from lurescan.model.textnorm import quick_normalize
 

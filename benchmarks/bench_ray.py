@@ -228,8 +228,9 @@ def main() -> int:
     args = parser.parse_args()
 
     import ray
-    from lurescan.model.bundle import read_bundle
+
     from lurescan.bulk.ray_engine import connect
+    from lurescan.model.bundle import read_bundle
 
     bundle = read_bundle(args.model)
     model = str(bundle.path)

@@ -111,7 +111,7 @@ class Server:
     def __init__(self, cmd: list[str], port: int, env: dict, ready_path: str, log: Path):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        self._log = open(log, "wb")  # noqa: SIM115 - open for the server's life, closed in stop()
+        self._log = open(log, "wb")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
         self.ready_path = ready_path
         self.log = log
@@ -145,33 +145,24 @@ class Server:
         self._log.close()
 
 
-def start_lurescan(bundle: str | None, workers: int, tmp: Path) -> Server:
+def start_lurescan(bundle: str | None, workers: int, tmp: Path, env: dict | None = None, log_name: str = "server") -> Server:
+    """`lurescan serve` on a free port: the limiter on with limits no client reaches (its cost is part of
+    every request), no reload polling; `env` adds or overrides settings. Wait with `wait_ready()`."""
     port = free_port()
-    env = {
+    environ = {
         **os.environ,
         "LURESCAN_DATABASE_URL": f"sqlite:///{tmp / f'load-{port}.sqlite3'}",
-        # The limiter stays on (its cost is part of every request) with limits no client reaches.
         "LURESCAN_RATE_LIMIT_PER_SECOND": "1e9",
         "LURESCAN_RATE_LIMIT_BURST": "1000000000",
         "LURESCAN_RELOAD_POLL_SECONDS": "0",
         "PYTHONWARNINGS": "ignore",
+        **(env or {}),
     }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "lurescan",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-    ]
+    environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    cmd = [sys.executable, "-m", "lurescan", "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
     if bundle:
         cmd += ["--model", bundle]
-    return Server(cmd, port, env, "/readyz", tmp / f"server-{port}.log")
+    return Server(cmd, port, environ, "/readyz", tmp / f"{log_name}-{port}.log")
 
 
 def start_floor(workers: int, tmp: Path) -> Server:
@@ -331,8 +322,9 @@ def profile_model(bundle: str | None, listings: list[dict], batch_size: int) -> 
     """Where one worker's time goes when scoring: pyinstrument over Scorer.score."""
     import warnings
 
-    from lurescan.model.scoring import load_scorer
     from pyinstrument import Profiler
+
+    from lurescan.model.scoring import load_scorer
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

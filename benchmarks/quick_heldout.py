@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from lurescan.model.features import prepare_many
@@ -71,7 +70,7 @@ def main() -> int:
     for board, rows in legit.groupby("board"):
         margins = np.sort(decision_margins(rows))[::-1]
         allowed = int(np.floor(m.max_unseen_fpr * len(margins) + 1e-9))
-        report["boards"][board] = {"n": int(len(rows)), "bound_margin": round(float(margins[allowed]), 4)}
+        report["boards"][board] = {"n": len(rows), "bound_margin": round(float(margins[allowed]), 4)}
     for name, rows in scored[scored["kind"] != LEGIT_BOARD].groupby("set"):
         flagged = decision_margins(rows) >= choice.margin
         labels = rows["label"].to_numpy()

@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from loadtest import REPO, Server, free_port, load_listings, machine, tree
+from loadtest import REPO, Server, load_listings, machine, start_lurescan, tree
 
 MAX_BATCH = 16
 PATHOLOGICAL = REPO / "tests" / "fixtures" / "pathological.yaml"
@@ -51,7 +51,7 @@ def pathological_listings() -> list[dict]:
     for spec in yaml.safe_load(PATHOLOGICAL.read_text("utf-8"))["inputs"]:
         unit = spec["unit"]
         text = (unit * (spec["chars"] // len(unit) + 1))[: spec["chars"]] + spec.get("tail", "")
-        out.append({field: text for field in spec["fields"]})
+        out.append(dict.fromkeys(spec["fields"], text))
     return out
 
 
@@ -73,35 +73,14 @@ def worker_pids(server: Server) -> list[int]:
 
 
 def start_server(args, tmp: Path, keys_file: Path, database_url: str) -> Server:
-    port = free_port()
     env = {
-        **os.environ,
         "LURESCAN_DATABASE_URL": database_url,
         "LURESCAN_API_KEYS_FILE": str(keys_file),
         "LURESCAN_MAX_BATCH_ITEMS": str(MAX_BATCH),
         "LURESCAN_MAX_BODY_BYTES": "1000000",
-        "LURESCAN_RATE_LIMIT_PER_SECOND": "1e9",
-        "LURESCAN_RATE_LIMIT_BURST": "1000000000",
-        "LURESCAN_RELOAD_POLL_SECONDS": "0",
         "LURESCAN_METRICS_DIR": str(tmp / "metrics"),
-        "PYTHONWARNINGS": "ignore",
     }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "lurescan",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-        "--log-level",
-        "warning",
-    ]
-    if args.bundle:
-        cmd += ["--model", args.bundle]
-    server = Server(cmd, port, env, "/readyz", tmp / f"soak-server-{port}.log")
+    server = start_lurescan(args.bundle, args.workers, tmp, env=env, log_name="soak-server")
     server.wait_ready()
     return server
 
@@ -322,8 +301,9 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
         server.stop()
 
     # Count the rows on disk after a clean stop.
-    from lurescan.serve.db import Database, Feedback
     from sqlalchemy import select
+
+    from lurescan.serve.db import Database, Feedback
 
     db = Database(database_url)
     with db.session() as session:
@@ -388,8 +368,9 @@ def main(argv=None) -> int:
         keys = make_keys(keys_file)
         database_url = args.database_url or f"sqlite:///{tmp / 'soak.sqlite3'}"
         if args.database_url:
-            from lurescan.serve.db import Database, Feedback
             from sqlalchemy import delete
+
+            from lurescan.serve.db import Database, Feedback
 
             db = Database(database_url)
             db.create_tables()

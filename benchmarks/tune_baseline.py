@@ -23,11 +23,11 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from lurescan.model.baseline import BaselineClassifier
 from lurescan.model.features import ListingVectorizer, prepare_many
+from lurescan.training.boards import add_board_columns, board_balanced_weights
 from lurescan.training.data import frame_to_listings, load_training_data
 from lurescan.training.dedup import deduplicate
 from lurescan.training.metrics import recall_at_fpr
 from lurescan.training.split import assign_groups
-from lurescan.training.boards import add_board_columns, board_balanced_weights
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ runs once per chunk, and the added columns have one schema for every chunk.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,12 +19,12 @@ if TYPE_CHECKING:
 
 
 def score_frame(
-    scorer: Scorer, frame: pd.DataFrame, mapping: dict[str, str], threshold: Optional[float] = None, board_country: Optional[str] = None
+    scorer: Scorer, frame: pd.DataFrame, mapping: dict[str, str], threshold: float | None = None, board_country: str | None = None
 ) -> pd.DataFrame:
     listings = frame_to_listings(frame, mapping)
     if board_country:
         # The board's country for every row that does not name its own.
-        listings = [l if l.board_country else l.model_copy(update={"board_country": board_country.upper()}) for l in listings]
+        listings = [x if x.board_country else x.model_copy(update={"board_country": board_country.upper()}) for x in listings]
     empty = [i for i, listing in enumerate(listings) if not listing.has_text()]
     scores = scorer.score([listing for listing in listings if listing.has_text()], threshold=threshold)
     probs, flags, reasons, categories, category_flags, decided = [], [], [], [], [], []

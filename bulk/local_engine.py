@@ -15,21 +15,28 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Union
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from lurescan.model.scoring import Scorer
-from lurescan.model.tables import TableError, detect_format, iter_chunks, require_text_columns, sniff_separator, table_writer
+from lurescan.model.tables import (
+    TableError,
+    detect_format,
+    iter_chunks,
+    require_text_columns,
+    sniff_separator,
+    table_writer,
+)
 
 from .frames import score_frame
 
 
-def _count_rows(path: Path, fmt: str) -> Optional[int]:
+def _count_rows(path: Path, fmt: str) -> int | None:
     """Row count for the progress bar, when cheap (Parquet metadata)."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -41,13 +48,13 @@ def _count_rows(path: Path, fmt: str) -> Optional[int]:
 _POOL_SCORER: dict = {}
 
 
-def _score_chunk(chunk: pd.DataFrame, mapping: dict, threshold: Optional[float], board_country: Optional[str]) -> pd.DataFrame:
+def _score_chunk(chunk: pd.DataFrame, mapping: dict, threshold: float | None, board_country: str | None) -> pd.DataFrame:
     """One chunk in a worker process, with the scorer it inherited."""
     return score_frame(_POOL_SCORER["scorer"], chunk, mapping, threshold, board_country)
 
 
 @contextmanager
-def _chunk_pool(scorer: Scorer, workers: int) -> Iterator[Optional[ProcessPoolExecutor]]:
+def _chunk_pool(scorer: Scorer, workers: int) -> Iterator[ProcessPoolExecutor | None]:
     """A pool of forked workers that share the loaded scorer, or None for one worker (or no fork)."""
     if workers == 1 or "fork" not in mp.get_all_start_methods():
         yield None
@@ -62,13 +69,13 @@ def _chunk_pool(scorer: Scorer, workers: int) -> Iterator[Optional[ProcessPoolEx
 
 def score_file(
     scorer: Scorer,
-    input_path: Union[str, Path],
-    output_path: Union[str, Path],
+    input_path: str | Path,
+    output_path: str | Path,
     chunk_size: int = 2000,
-    threshold: Optional[float] = None,
-    sep: Optional[str] = None,
+    threshold: float | None = None,
+    sep: str | None = None,
     progress: bool = True,
-    board_country: Optional[str] = None,
+    board_country: str | None = None,
     workers: int = 1,
 ) -> dict:
     """Stream `input_path` through the scorer into `output_path`; returns counts.

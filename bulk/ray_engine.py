@@ -32,7 +32,6 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Union
 
 from lurescan.model.bundle import Bundle, read_bundle
 from lurescan.model.errors import LurescanError
@@ -119,7 +118,7 @@ def _filesystem(path: str):
         raise TableError(f"{path}: cannot open this location ({exc})") from exc
 
 
-def resolve_input(path: Union[str, Path]) -> InputFiles:
+def resolve_input(path: str | Path) -> InputFiles:
     """A file, or every data file under a folder; one format per input."""
     import pyarrow.fs as pafs
 
@@ -154,7 +153,7 @@ def resolve_input(path: Union[str, Path]) -> InputFiles:
     return InputFiles(fs, paths, fmt, label)
 
 
-def _csv_header(inputs: InputFiles, sep: Optional[str]) -> tuple[str, list[str]]:
+def _csv_header(inputs: InputFiles, sep: str | None) -> tuple[str, list[str]]:
     """Delimiter and column names of the first CSV file (as the local engine sniffs them)."""
     first = inputs.paths[0]
     try:
@@ -174,7 +173,7 @@ def _csv_header(inputs: InputFiles, sep: Optional[str]) -> tuple[str, list[str]]
     return sep, next(csv.reader([header], delimiter=sep))
 
 
-def input_header(inputs: InputFiles, sep: Optional[str] = None) -> tuple[Optional[str], list[str]]:
+def input_header(inputs: InputFiles, sep: str | None = None) -> tuple[str | None, list[str]]:
     """Delimiter (CSV only, else None) and column names of the first input file, read once and without Ray.
 
     A file with no text column fails before Ray starts, and the CSV reader is
@@ -198,7 +197,7 @@ def input_header(inputs: InputFiles, sep: Optional[str] = None) -> tuple[Optiona
     raise TableError(f"{first}: no rows")
 
 
-def read_dataset(inputs: InputFiles, header: tuple[Optional[str], list[str]], concurrency: Optional[int] = None):
+def read_dataset(inputs: InputFiles, header: tuple[str | None, list[str]], concurrency: int | None = None):
     """A Ray Dataset over the input files (`header` from `input_header`); CSV cells stay text, exactly as the local engine reads them.
 
     Reading takes no CPU reservation: decoding is cheap next to scoring, and
@@ -254,7 +253,7 @@ class BundleScorer:
     """A Ray actor: unpacks and verifies the bundle once, then scores batches with `score_frame`."""
 
     @_worker_errors
-    def __init__(self, payload, threshold: Optional[float] = None, threads: int = 1):
+    def __init__(self, payload, threshold: float | None = None, threads: int = 1):
         if not isinstance(payload, dict):  # an ObjectRef to the files (shared by every actor)
             import ray
 
@@ -288,7 +287,7 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
     """Fail fast on a `host:port` nobody answers at (Ray itself retries for minutes)."""
     import socket
 
-    if address in ("auto", "local") or "://" in address and not address.startswith("ray://"):
+    if address in ("auto", "local") or ("://" in address and not address.startswith("ray://")):
         return
     hostport = address.removeprefix("ray://")
     host, sep, port = hostport.rpartition(":")
@@ -300,7 +299,7 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
         raise RayEngineError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
 
 
-def connect(address: Optional[str] = None, num_cpus: Optional[int] = None, quiet: bool = True) -> bool:
+def connect(address: str | None = None, num_cpus: int | None = None, quiet: bool = True) -> bool:
     """Join the cluster at `address` (or RAY_ADDRESS), else start Ray on this machine.
 
     Returns True if this call started or joined Ray (and so should shut it down).
@@ -329,7 +328,7 @@ def connect(address: Optional[str] = None, num_cpus: Optional[int] = None, quiet
     return True
 
 
-def _worker_failure(exc: BaseException) -> Optional[str]:
+def _worker_failure(exc: BaseException) -> str | None:
     """The one-line cause of a failed Ray job, from the WorkerError in its remote traceback.
 
     Ray ships worker exceptions back as text (the original objects do not
@@ -371,7 +370,7 @@ def _summarise(output: str) -> tuple[int, int, int, int]:
 
 
 @contextlib.contextmanager
-def _job_settings(progress: bool, cpu_limit: Optional[int]):
+def _job_settings(progress: bool, cpu_limit: int | None):
     """Progress bars and a CPU cap for this job only: Ray Data's context is process-wide."""
     import ray.data
 
@@ -407,17 +406,17 @@ def _write_parquet(scored, output: str, workers: int) -> None:
 
 
 def score_dataset(
-    input_path: Union[str, Path],
-    output_dir: Union[str, Path],
-    model: Union[str, Path, None] = None,
-    address: Optional[str] = None,
-    num_cpus: Optional[int] = None,
-    workers: Optional[int] = None,
+    input_path: str | Path,
+    output_dir: str | Path,
+    model: str | Path | None = None,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    workers: int | None = None,
     cpus_per_worker: float = 1.0,
     num_gpus: float = 0.0,
-    batch_size: Optional[int] = None,
-    threshold: Optional[float] = None,
-    sep: Optional[str] = None,
+    batch_size: int | None = None,
+    threshold: float | None = None,
+    sep: str | None = None,
     progress: bool = True,
 ) -> RaySummary:
     """Score every listing under `input_path` on Ray and write Parquet files into `output_dir`.

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -102,20 +102,20 @@ def available_cores() -> int:
 @app.command()
 @friendly_errors
 def score(
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="Listings: CSV, JSONL or Parquet (gzip allowed); with --engine ray also a folder or a URI (s3://...).")] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Scored copy of the input (format from its suffix); with --engine ray a folder of Parquet files.")] = None,
-    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Score one ad given as text; prints JSON.")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
-    threshold: Annotated[Optional[float], typer.Option(help="Override the bundle's threshold.")] = None,
-    board_country: Annotated[Optional[str], typer.Option(help="ISO 3166-1 code of the board's country (KH): its ads for work there are local. A board_country column wins.")] = None,
+    input: Annotated[str | None, typer.Option("--input", "-i", help="Listings: CSV, JSONL or Parquet (gzip allowed); with --engine ray also a folder or a URI (s3://...).")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Scored copy of the input (format from its suffix); with --engine ray a folder of Parquet files.")] = None,
+    text: Annotated[str | None, typer.Option("--text", "-t", help="Score one ad given as text; prints JSON.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Bundle directory (default: the bundled model).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Override the bundle's threshold.")] = None,
+    board_country: Annotated[str | None, typer.Option(help="ISO 3166-1 code of the board's country (KH): its ads for work there are local. A board_country column wins.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (memory is bounded by this).")] = 2000,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes scoring chunks in parallel (output stays in input order; default: the cores this process may use); local engine only.")] = None,
-    sep: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes scoring chunks in parallel (output stays in input order; default: the cores this process may use); local engine only.")] = None,
+    sep: Annotated[str | None, typer.Option(help="CSV delimiter (default: detected).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     engine: Annotated[str, typer.Option(help="local (this process, streaming) or ray (Ray Data: a cluster, or Ray started here).")] = "local",
-    address: Annotated[Optional[str], typer.Option(help="Ray cluster address (default: RAY_ADDRESS, else start Ray here). --engine ray only.")] = None,
-    num_cpus: Annotated[Optional[int], typer.Option(help="CPUs the Ray job may use (default: all). --engine ray only.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Rows per scoring batch on Ray (default: by bundle kind). --engine ray only.")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: RAY_ADDRESS, else start Ray here). --engine ray only.")] = None,
+    num_cpus: Annotated[int | None, typer.Option(help="CPUs the Ray job may use (default: all). --engine ray only.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Rows per scoring batch on Ray (default: by bundle kind). --engine ray only.")] = None,
 ):
     """Score listings with a bundle: adds scam_probability, flagged, per-category scores and reasons (JSON, spans into the input)."""
     from lurescan.model.scoring import load_scorer

@@ -9,7 +9,7 @@ validation data, and cross-validation utilities work unchanged.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.special import expit
@@ -38,9 +38,9 @@ class BaselineClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        vectorizer: Optional[ListingVectorizer] = None,
+        vectorizer: ListingVectorizer | None = None,
         C: float = 4.0,
-        class_weight: Optional[str] = "balanced",
+        class_weight: str | None = "balanced",
         calibration: str = "sigmoid",
         calibration_folds: int = 5,
         max_iter: int = 2000,

@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from . import safe_state
 from .errors import LurescanError
@@ -39,7 +39,7 @@ class BundleError(LurescanError):
     """A bundle that cannot be used; the message names the bundle and the problem."""
 
 
-def sha256_file(path: Union[str, Path], chunk: int = 1 << 20) -> str:
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -79,7 +79,7 @@ class Bundle:
         return self.path / name
 
 
-def write_bundle(out_dir: Union[str, Path], manifest: dict, files: dict[str, Union[bytes, Path]], card: str) -> Path:
+def write_bundle(out_dir: str | Path, manifest: dict, files: dict[str, bytes | Path], card: str) -> Path:
     """Write a complete bundle, atomically: a crash never leaves a half bundle at `out_dir`."""
     out_dir = Path(out_dir)
     if manifest.get("kind") not in KNOWN_KINDS:
@@ -115,7 +115,7 @@ def write_bundle(out_dir: Union[str, Path], manifest: dict, files: dict[str, Uni
     return out_dir
 
 
-def read_bundle(path: Union[str, Path, None] = None) -> Bundle:
+def read_bundle(path: str | Path | None = None) -> Bundle:
     """Open and verify a bundle (default: the packaged one)."""
     path = Path(path) if path is not None else default_bundle_path()
     if not path.exists():

@@ -20,8 +20,8 @@ each n-gram in the fields as sent so the span can be highlighted.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils import murmurhash3_32
@@ -101,7 +101,7 @@ class BaselineExplainer:
             out += [NgramEvidence(g, value.get(int(c), 0.0) * self.char_coef[c]) for g, c in zip(grams, cols)]
         return out
 
-    def top(self, prepared: PreparedListing, n: int = 5, char_ngrams: Optional[bool] = None) -> list[NgramEvidence]:
+    def top(self, prepared: PreparedListing, n: int = 5, char_ngrams: bool | None = None) -> list[NgramEvidence]:
         """The `n` n-grams that add most towards "scam", overlapping ones merged into the strongest.
 
         Character n-grams are used where most letters belong to scripts
@@ -123,7 +123,7 @@ class BaselineExplainer:
         return chosen
 
 
-def locate(prepared: PreparedListing, ngram: str) -> Optional[tuple[str, int, int]]:
+def locate(prepared: PreparedListing, ngram: str) -> tuple[str, int, int] | None:
     """(field, start, end) of the first occurrence of `ngram` in the fields' read text, or None."""
     # Word n-grams were joined with spaces from tokens of the masked text; any punctuation may separate them.
     pattern = re.compile(r"\W+".join(re.escape(part) for part in ngram.split()), re.IGNORECASE)

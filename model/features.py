@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Optional, Sequence, Union
+from typing import Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,16 +29,16 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
 from .listing import HTML_FIELD, MAX_CHARS, TEXT_FIELDS, JobListing
 from .ngrams import CharNgramHasher
+from .reading import cap_text, kept_spans, read_field, scored_raw_spans
 from .redflags.destination import resolve_listing_destinations
 from .redflags.engine import RedFlagEngine, RedFlagMatch, default_engine
 from .redflags.features import RedFlagFeatures
-from .reading import cap_text, kept_spans, read_field, scored_raw_spans
 from .textnorm import NormalizedText, quick_normalize
 from .textview import head_tail, mask_contacts, neutral_text
 
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\U0001f000-\U0001f2ff]")
 
-ListingLike = Union[JobListing, dict]
+ListingLike = Union[JobListing, dict]  # noqa: UP007 - a runtime alias, kept readable in signatures
 
 
 def as_listing(item: ListingLike) -> JobListing:
@@ -55,7 +56,7 @@ class PreparedListing:
     truncated: bool
     extras: dict = field(default_factory=dict)
     # The per-field limit on read text (reading.py) and each field's read length before it.
-    max_field_chars: Optional[int] = None
+    max_field_chars: int | None = None
     read_chars: dict[str, int] = field(default_factory=dict)
     _raw_maps: dict[str, NormalizedText] = field(default_factory=dict, repr=False, compare=False)
 
@@ -86,7 +87,7 @@ class PreparedListing:
 
 
 def prepare(
-    item: ListingLike, engine: Optional[RedFlagEngine] = None, max_chars: int = MAX_CHARS, max_field_chars: Optional[int] = None
+    item: ListingLike, engine: RedFlagEngine | None = None, max_chars: int = MAX_CHARS, max_field_chars: int | None = None
 ) -> PreparedListing:
     listing = as_listing(item)
     engine = engine or default_engine()
@@ -117,10 +118,10 @@ def prepare(
 
 
 def prepare_many(
-    items: Iterable[Union[ListingLike, "PreparedListing"]],
-    engine: Optional[RedFlagEngine] = None,
+    items: Iterable[ListingLike | PreparedListing],
+    engine: RedFlagEngine | None = None,
     max_chars: int = MAX_CHARS,
-    max_field_chars: Optional[int] = None,
+    max_field_chars: int | None = None,
 ) -> list[PreparedListing]:
     engine = engine or default_engine()
     return [
@@ -272,7 +273,7 @@ class ListingVectorizer(TransformerMixin, BaseEstimator):
         use_metadata: bool = False,
         redflag_weight: float = 1.0,
         text_view: str = "raw",
-        min_source_support: Optional[int] = None,
+        min_source_support: int | None = None,
     ):
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range

@@ -22,7 +22,7 @@ contradicts the overall decision.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -61,7 +61,7 @@ class ScamKindHeads(ClassifierMixin, BaseEstimator):
         # The same rows the classifier read (features.redflag_block keeps them on each listing).
         return redflag_block(prepared, self.redflag_names_)
 
-    def fit(self, prepared: Sequence[PreparedListing], kinds: Sequence[Optional[str]]):
+    def fit(self, prepared: Sequence[PreparedListing], kinds: Sequence[str | None]):
         """`prepared`, `kinds`: scam ads and their kind (None or "" where unknown, e.g. EMSCAD)."""
         known = set(default_engine().ruleset.scam_kinds)
         pairs = [(p, k) for p, k in zip(prepared, kinds) if isinstance(k, str) and k in known]
@@ -106,7 +106,7 @@ def rule_shares(prepared: PreparedListing) -> dict[str, float]:
 def category_scores(
     probabilities: np.ndarray,
     prepared: Sequence[PreparedListing],
-    heads: Optional[ScamKindHeads] = None,
+    heads: ScamKindHeads | None = None,
 ) -> list[dict[str, float]]:
     """One {kind: score} per listing (see the module docstring for how each is computed)."""
     kinds = list(default_engine().ruleset.scam_kinds)
@@ -128,7 +128,7 @@ def category_scores(
     return out
 
 
-def how_computed(kind: str, heads: Optional[ScamKindHeads]) -> str:
+def how_computed(kind: str, heads: ScamKindHeads | None) -> str:
     """What /v1/model says about one category score."""
     if heads is not None and kind in [str(c) for c in heads.classes_]:
         share = f"P({kind} | scam), a multinomial logistic regression on red-flag features ({heads.n_train_[kind]} training scams)"

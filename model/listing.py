@@ -7,8 +7,6 @@ same fields in the same order, whatever the source.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Fields that carry free text a reader sees, in the order the classifier
@@ -53,41 +51,41 @@ class JobListing(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
-    id: Optional[str] = Field(default=None, max_length=256, description="Caller's identifier, echoed back.")
-    title: Optional[str] = None
-    company: Optional[str] = None
-    location: Optional[str] = None
-    salary: Optional[str] = None
-    employment_type: Optional[str] = None
-    contact: Optional[str] = None
-    url: Optional[str] = None
-    company_profile: Optional[str] = None
-    description: Optional[str] = None
-    requirements: Optional[str] = None
-    benefits: Optional[str] = None
-    text: Optional[str] = Field(default=None, description="The whole ad as plain text.")
-    html: Optional[str] = Field(default=None, description="The ad as raw HTML: its visible text is read (see model/visible_text.py).")
-    language: Optional[str] = Field(
+    id: str | None = Field(default=None, max_length=256, description="Caller's identifier, echoed back.")
+    title: str | None = None
+    company: str | None = None
+    location: str | None = None
+    salary: str | None = None
+    employment_type: str | None = None
+    contact: str | None = None
+    url: str | None = None
+    company_profile: str | None = None
+    description: str | None = None
+    requirements: str | None = None
+    benefits: str | None = None
+    text: str | None = Field(default=None, description="The whole ad as plain text.")
+    html: str | None = Field(default=None, description="The ad as raw HTML: its visible text is read (see model/visible_text.py).")
+    language: str | None = Field(
         default=None,
         description="BCP 47 tag of the ad's language if known (en, zh-Hant, pt-BR; ISO 639-1 where one exists); "
         "detected otherwise.",
         examples=["en"],
     )
-    board_country: Optional[str] = Field(
+    board_country: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z]{2}$",
         description="ISO 3166-1 alpha-2 code of the country the board serves (KH for a Cambodian board): an ad there for work there is local.",
         examples=["KH"],
     )
-    audience_country: Optional[str] = Field(
+    audience_country: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z]{2}$",
         description="ISO 3166-1 alpha-2 code of the jobseekers the ad addresses, if not the board's own country.",
         examples=["VN"],
     )
-    telecommuting: Optional[bool] = None
-    has_company_logo: Optional[bool] = None
-    has_questions: Optional[bool] = None
+    telecommuting: bool | None = None
+    has_company_logo: bool | None = None
+    has_questions: bool | None = None
 
     @field_validator("id", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ by this file, so a trained bundle records `CharNgramHasher.VERSION`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp

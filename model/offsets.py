@@ -10,7 +10,7 @@ an extension can map it onto DOM text nodes without parsing markup.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -51,7 +51,7 @@ class _FieldUnits:
         self.visible_utf16 = Utf16Index(self.page.visible if self.page is not None else "")
 
 
-def _units(cache: dict, listing, field: str) -> Optional[_FieldUnits]:
+def _units(cache: dict, listing, field: str) -> _FieldUnits | None:
     if field not in cache:
         raw = getattr(listing, field, None)
         cache[field] = _FieldUnits(raw, field == HTML_FIELD) if isinstance(raw, str) else None

@@ -12,7 +12,8 @@ To add a bundle kind: add it to `bundle.KNOWN_KINDS` and a loader to `LOADERS`.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 

@@ -11,8 +11,6 @@ whether any were not.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import regex
 
@@ -34,7 +32,7 @@ def reads_empty(raw: str, *, page: bool = False) -> bool:
     return _READABLE.search(raw) is None
 
 
-def kept_spans(length: int, max_chars: Optional[int]) -> list[tuple[int, int]]:
+def kept_spans(length: int, max_chars: int | None) -> list[tuple[int, int]]:
     """The [start, end) spans of a read text of `length` characters that are kept."""
     if max_chars is None or length <= max_chars:
         return [(0, length)] if length else []
@@ -43,7 +41,7 @@ def kept_spans(length: int, max_chars: Optional[int]) -> list[tuple[int, int]]:
     return [(0, head), (length - tail, length)]
 
 
-def cap_text(text: str, max_chars: Optional[int]) -> str:
+def cap_text(text: str, max_chars: int | None) -> str:
     """`text` cut to its head and tail (a line break between them) when longer than `max_chars`."""
     spans = kept_spans(len(text), max_chars)
     if len(spans) < 2:
@@ -52,7 +50,7 @@ def cap_text(text: str, max_chars: Optional[int]) -> str:
     return text[:head] + "\n" + text[tail:]
 
 
-def cap_normalized(norm: NormalizedText, max_chars: Optional[int]) -> NormalizedText:
+def cap_normalized(norm: NormalizedText, max_chars: int | None) -> NormalizedText:
     """`norm` cut like `cap_text`, its map kept: the joining line break stands for what was dropped."""
     spans = kept_spans(len(norm.text), max_chars)
     if len(spans) < 2:
@@ -64,12 +62,12 @@ def cap_normalized(norm: NormalizedText, max_chars: Optional[int]) -> Normalized
     return NormalizedText(raw=norm.raw, text=cap_text(norm.text, max_chars), starts=starts, ends=ends)
 
 
-def read_field(raw: str, max_chars: Optional[int] = None, *, page: bool = False) -> NormalizedText:
+def read_field(raw: str, max_chars: int | None = None, *, page: bool = False) -> NormalizedText:
     """The field as read and scored: normalised, then cut to `max_chars` (`page`: the `html` field)."""
     return cap_normalized(normalize(raw, page=page), max_chars)
 
 
-def scored_raw_spans(mapped: NormalizedText, read_chars: int, max_chars: Optional[int]) -> list[tuple[int, int]]:
+def scored_raw_spans(mapped: NormalizedText, read_chars: int, max_chars: int | None) -> list[tuple[int, int]]:
     """The spans of the field as sent (code points) whose read text was scored.
 
     `mapped` is the field as read (`read_field`, so already cut) and

@@ -9,7 +9,6 @@ obeys `field[start:end] == text` the same way.
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 from .features import PreparedListing
 from .redflags.engine import RedFlagMatch
@@ -21,7 +20,7 @@ SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 MAX_REASONS = 20
 
 
-def reason_at(prepared: PreparedListing, field: str, start: int, end: int, **attributes) -> Optional[Reason]:
+def reason_at(prepared: PreparedListing, field: str, start: int, end: int, **attributes) -> Reason | None:
     """A Reason for [start, end) of `field`'s read text, its span mapped to the field as sent."""
     mapped = prepared.raw_map(field)
     if mapped.text != prepared.clean_fields[field]:  # pragma: no cover - guarded by tests/model/test_reasons.py
@@ -42,5 +41,5 @@ def red_flag_reasons(prepared: PreparedListing, max_reasons: int = MAX_REASONS) 
 _MATCH_ATTRIBUTES = ("category", "severity", "explanation", "rule_id", "scam_kind", "decisive")
 
 
-def _match_reason(prepared: PreparedListing, m: RedFlagMatch) -> Optional[Reason]:
+def _match_reason(prepared: PreparedListing, m: RedFlagMatch) -> Reason | None:
     return reason_at(prepared, m.field, m.start, m.end, **{name: getattr(m, name) for name in _MATCH_ATTRIBUTES})

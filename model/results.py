@@ -7,7 +7,7 @@ bulk writers) imports the types without importing the scorer.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -33,8 +33,8 @@ class Reason(BaseModel):
     end: int = Field(description="End offset (exclusive), in code points.", examples=[35])
     text: str = Field(description="The matched text, exactly as in the field (`field[start:end]`).")
     explanation: str = Field(description="What the flag means, in English.")
-    rule_id: Optional[str] = Field(default=None, description="The rule that matched.")
-    scam_kind: Optional[str] = Field(
+    rule_id: str | None = Field(default=None, description="The rule that matched.")
+    scam_kind: str | None = Field(
         default=None, description="The kind of job scam the sign belongs to (see /v1/model `categories`), or `general`."
     )
     decisive: bool = Field(
@@ -42,31 +42,31 @@ class Reason(BaseModel):
     )
 
     # Offsets for JavaScript and for pages (model/offsets.py).
-    start_utf16: Optional[int] = Field(
+    start_utf16: int | None = Field(
         default=None,
         description="`start` in UTF-16 code units, for JavaScript: `value.slice(start_utf16, end_utf16) === text` "
         "(an emoji counts 2).",
         examples=[28],
     )
-    end_utf16: Optional[int] = Field(default=None, description="`end` in UTF-16 code units.", examples=[36])
-    visible_start: Optional[int] = _html_only(
+    end_utf16: int | None = Field(default=None, description="`end` in UTF-16 code units.", examples=[36])
+    visible_start: int | None = _html_only(
         "start in the page's visible text (the data of its visible text nodes, concatenated in document order), in "
         "code points. A flag in a link's target maps to the link's own text.",
         examples=[12],
     )
-    visible_end: Optional[int] = _html_only("end in the visible text, code points.")
-    visible_start_utf16: Optional[int] = _html_only(
+    visible_end: int | None = _html_only("end in the visible text, code points.")
+    visible_start_utf16: int | None = _html_only(
         "`visible_start` in UTF-16 code units, to walk DOM text nodes with.", examples=[13]
     )
-    visible_end_utf16: Optional[int] = _html_only("`visible_end` in UTF-16 code units.")
-    visible_text: Optional[str] = _html_only(
+    visible_end_utf16: int | None = _html_only("`visible_end` in UTF-16 code units.")
+    visible_text: str | None = _html_only(
         "the flag as a reader sees it, without markup (`visible[visible_start:visible_end]`).",
         examples=["Telegram @hr_kh_2024"],
     )
 
 
 class ListingScore(BaseModel):
-    id: Optional[str] = None
+    id: str | None = None
     scam_probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the ad is a scam lure.")
     flagged: bool = Field(description="scam_probability >= threshold.")
     threshold: float
@@ -99,7 +99,7 @@ class ListingScore(BaseModel):
         default_factory=dict,
         description="Per scam kind: its score >= threshold (trafficking: a decisive indicator is present).",
     )
-    decided_by: Optional[Reason] = Field(
+    decided_by: Reason | None = Field(
         default=None,
         description="Set when a decisive trafficking rule flagged the listing although scam_probability < threshold; null when the classifier decided.",
     )

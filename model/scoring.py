@@ -9,7 +9,7 @@ fields exactly as the caller sent them.
 from __future__ import annotations
 
 import warnings
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class Scorer:
         self.predictor = predictor
         self.max_chars = predictor.max_chars
         # Longest read text per field (None: no limit); longer ones are read on head and tail (reading.py).
-        self.max_field_chars: Optional[int] = None
+        self.max_field_chars: int | None = None
         self.engine = default_engine()
         self.kind_heads = _load_kind_heads(bundle)
         fingerprint = bundle.manifest.get("redflag_ruleset")
@@ -54,10 +54,10 @@ class Scorer:
     def model_version(self) -> str:
         return self.bundle.model_version
 
-    def prepare(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> list[PreparedListing]:
+    def prepare(self, listings: Sequence[ListingLike | PreparedListing]) -> list[PreparedListing]:
         return prepare_many(listings, engine=self.engine, max_chars=self.max_chars, max_field_chars=self.max_field_chars)
 
-    def scam_probability(self, listings: Sequence[Union[ListingLike, PreparedListing]]) -> np.ndarray:
+    def scam_probability(self, listings: Sequence[ListingLike | PreparedListing]) -> np.ndarray:
         """P(scam) for each listing (shape (n,)), one vectorised model call."""
         return self._scam_probability(self.prepare(listings))
 
@@ -69,8 +69,8 @@ class Scorer:
 
     def score(
         self,
-        listings: Sequence[Union[ListingLike, PreparedListing]],
-        threshold: Optional[float] = None,
+        listings: Sequence[ListingLike | PreparedListing],
+        threshold: float | None = None,
         explain: bool = True,
     ) -> list[ListingScore]:
         prepared = self.prepare(listings)

@@ -18,7 +18,7 @@ readable evidence (`model/explain.py`).
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -128,7 +128,7 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
 
 
 def stacked_predictor(
-    bundle: Bundle, transformer_p: Callable, baseline_p: Callable, baseline_model, evidence: Optional[int] = 5
+    bundle: Bundle, transformer_p: Callable, baseline_p: Callable, baseline_model, evidence: int | None = 5
 ) -> Callable[[Sequence[PreparedListing]], np.ndarray]:
     """P(scam) of an ensemble bundle from its members' P(scam) functions (model/predictors.py loads them)."""
     stacker = load_estimator(bundle, "stacker")

@@ -13,9 +13,10 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any
 
 import pandas as pd
 
@@ -65,7 +66,7 @@ class TableError(LurescanError):
     """A table lurescan cannot read; the message names the file and the problem."""
 
 
-def detect_format(path: Union[str, Path]) -> str:
+def detect_format(path: str | Path) -> str:
     name = Path(path).name.lower()
     if name.endswith(".gz"):
         name = name[:-3]
@@ -106,7 +107,7 @@ def _check_exists(path: Path) -> None:
 
 
 def iter_chunks(
-    path: Union[str, Path], chunk_size: int = 10_000, sep: Optional[str] = None, fmt: Optional[str] = None
+    path: str | Path, chunk_size: int = 10_000, sep: str | None = None, fmt: str | None = None
 ) -> Iterator[pd.DataFrame]:
     """Yield the table in chunks of rows; text columns stay text exactly as stored.
 
@@ -126,8 +127,7 @@ def iter_chunks(
                 compression="infer",
                 encoding="utf-8",
             )
-            for chunk in reader:
-                yield chunk
+            yield from reader
         elif fmt == "jsonl":
             yield from _iter_jsonl(path, chunk_size)
         else:
@@ -166,7 +166,7 @@ def _iter_jsonl(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame(rows)
 
 
-def read_table(path: Union[str, Path], sep: Optional[str] = None) -> pd.DataFrame:
+def read_table(path: str | Path, sep: str | None = None) -> pd.DataFrame:
     chunks = list(iter_chunks(path, chunk_size=50_000, sep=sep))
     if not chunks:
         raise TableError(f"{path}: no rows")
@@ -207,7 +207,7 @@ def _cell(value):
     return value
 
 
-def as_bool(value) -> Optional[bool]:
+def as_bool(value) -> bool | None:
     value = _cell(value)
     if value is None or value == "":
         return None
@@ -250,7 +250,7 @@ class TableWriter:
     half-written output never stands where a complete one is expected.
     """
 
-    def __init__(self, path: Union[str, Path], sep: str = ",", fmt: Optional[str] = None):
+    def __init__(self, path: str | Path, sep: str = ",", fmt: str | None = None):
         self.path = Path(path)
         self.format = fmt or detect_format(self.path)
         self.sep = sep
@@ -258,7 +258,7 @@ class TableWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
         os.close(fd)
         self.tmp = Path(tmp)
-        self._fh: Optional[io.TextIOWrapper] = None
+        self._fh: io.TextIOWrapper | None = None
         self._parquet: Any = None  # a pyarrow ParquetWriter, once the first chunk fixes the schema
         self._header_done = False
         self.rows = 0
@@ -313,7 +313,7 @@ class TableWriter:
 
 
 @contextmanager
-def table_writer(path: Union[str, Path], sep: str = ",", fmt: Optional[str] = None) -> Iterator[TableWriter]:
+def table_writer(path: str | Path, sep: str = ",", fmt: str | None = None) -> Iterator[TableWriter]:
     writer = TableWriter(path, sep=sep, fmt=fmt)
     try:
         yield writer

@@ -27,8 +27,8 @@ the pitch first and the "contact us on Telegram" instructions last.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .features import PreparedListing, head_tail, mask_contacts
 
@@ -75,7 +75,7 @@ class ListingEncoder:
         self._layout = self._template()
 
     @classmethod
-    def from_file(cls, path, **kwargs) -> "ListingEncoder":
+    def from_file(cls, path, **kwargs) -> ListingEncoder:
         from tokenizers import Tokenizer
 
         return cls(Tokenizer.from_file(str(path)), **kwargs)

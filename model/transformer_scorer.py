@@ -10,7 +10,7 @@ transformers are imported here, so `pip install 'lurescan[onnx]'` scores it.
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ def batch_size_for(variant: str) -> int:
     return 1 if variant == "int8" else DEFAULT_BATCH_SIZE
 
 
-def platt(margins: np.ndarray, calibration: Optional[dict]) -> np.ndarray:
+def platt(margins: np.ndarray, calibration: dict | None) -> np.ndarray:
     """P(scam) from the logit margin (logit_scam - logit_legit) and a fitted Platt map."""
     margins = np.asarray(margins, dtype=np.float64)
     slope, intercept = (1.0, 0.0) if not calibration else (float(calibration["slope"]), float(calibration["intercept"]))
@@ -47,9 +47,9 @@ class OnnxListingClassifier:
         onnx_path,
         encoder: ListingEncoder,
         pad_id: int,
-        calibration: Optional[dict] = None,
+        calibration: dict | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        threads: Optional[int] = None,
+        threads: int | None = None,
     ):
         import onnxruntime as ort
 
@@ -102,7 +102,7 @@ class OnnxListingClassifier:
 
 
 def classifier_from_bundle(
-    bundle: Bundle, batch_size: Optional[int] = None, threads: Optional[int] = None
+    bundle: Bundle, batch_size: int | None = None, threads: int | None = None
 ) -> OnnxListingClassifier:
     try:
         import onnxruntime  # noqa: F401

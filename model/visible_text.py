@@ -45,17 +45,14 @@ from . import budget
 SKIP_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "noembed", "noframes"})
 # Elements read as a line break before and after them.
 BLOCK = frozenset(
-    "address article aside blockquote br dd details dialog div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hgroup hr li main menu nav ol p pre section summary table tbody td tfoot th "
-    "thead tr ul caption option".split()
+    ["address", "article", "aside", "blockquote", "br", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption", "option"]
 )
-VOID = frozenset("area base br col embed hr img input keygen link meta param source track wbr".split())
+VOID = frozenset(["area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param", "source", "track", "wbr"])
 # Start tags that may stand in a document's head; any other one starts the body.
 _HEAD_CONTENT = frozenset({"html", "head", "title", "meta", "link", "style", "script", "noscript", "base", "template"})
 # A start tag of these closes an open <p> (HTML5 "close a p element").
 _CLOSES_P = frozenset(
-    "address article aside blockquote details dialog div dl fieldset figcaption figure footer form h1 h2 h3 h4 h5 "
-    "h6 header hgroup hr main menu nav ol p pre section summary table ul li dd dt".split()
+    ["address", "article", "aside", "blockquote", "details", "dialog", "div", "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "ul", "li", "dd", "dt"]
 )
 # tag -> (tags it closes when open, tags that stop the search for them)
 _IMPLIED_END = {
@@ -151,7 +148,7 @@ def is_link_target(href: str) -> bool:
 class _Pieces:
     """Output pieces as (length, raw_start, raw_end, copied) segments, the text kept alongside."""
 
-    __slots__ = ("texts", "segments", "length")
+    __slots__ = ("length", "segments", "texts")
 
     def __init__(self) -> None:
         self.texts: list[str] = []

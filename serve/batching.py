@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import anyio
 import sklearn
+
 from lurescan.model import budget
 from lurescan.model.listing import JobListing
 from lurescan.model.results import ListingScore
@@ -149,7 +150,7 @@ class CoalescingScorer:
             else:
                 results = await anyio.to_thread.run_sync(self._score_jobs, jobs)
             self._learn(scorer, (time.perf_counter() - start) / chars)
-        except Exception as exc:  # noqa: BLE001 - any failure is retried per request
+        except Exception as exc:
             if len(jobs) > 1:
                 # Score each request alone, so one request that breaks the model fails only itself.
                 for job in jobs:
@@ -174,7 +175,7 @@ class CoalescingScorer:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001, S110 - shutting down
+            except (asyncio.CancelledError, Exception):
                 pass
         while self._queue:
             job = self._queue.popleft()

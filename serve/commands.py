@@ -107,6 +107,7 @@ def serve(
 ):
     """Run the scoring API (uvicorn, N workers); settings also from LURESCAN_* and .env."""
     import uvicorn
+
     from lurescan.model.bundle import read_bundle
 
     from .core.config import Settings, get_settings

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lurescan.model.listing import JobListing
-from lurescan.model.results import ListingScore
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+
+from lurescan.model.listing import JobListing
+from lurescan.model.results import ListingScore
 
 from .db import LISTING_COLUMNS, Database, Feedback, FeedbackIdempotency, StoredListing
 

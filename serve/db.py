@@ -13,7 +13,18 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -149,11 +160,10 @@ class Database:
     def check_writable(self) -> None:
         """Open a write transaction and roll it back: raises where a write would fail
         (a read-only SQLite file passed readiness, then failed every write with 500)."""
-        with self.engine.connect() as conn:
-            with conn.begin() as tx:
-                conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS lurescan_write_probe (at INTEGER)")
-                conn.exec_driver_sql("INSERT INTO lurescan_write_probe (at) VALUES (1)")
-                tx.rollback()
+        with self.engine.connect() as conn, conn.begin() as tx:
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS lurescan_write_probe (at INTEGER)")
+            conn.exec_driver_sql("INSERT INTO lurescan_write_probe (at) VALUES (1)")
+            tx.rollback()
 
     def describe(self) -> str:
         """The URL without its password, for messages."""

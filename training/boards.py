@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Optional
 
 import numpy as np
 import pandas as pd
 import yaml
+
 from lurescan.model.errors import LurescanError
 
 ORIGINS = ("real", "written")
@@ -36,7 +36,7 @@ class BoardFileError(LurescanError):
     """boards.yaml is malformed; the message names the board and the field."""
 
 
-def load_boards(text: Optional[str] = None) -> tuple[Board, ...]:
+def load_boards(text: str | None = None) -> tuple[Board, ...]:
     """Parse boards.yaml (or `text` in its layout); errors name the board and field."""
     if text is None:
         text = resources.files("lurescan.training").joinpath("resources/boards.yaml").read_text("utf-8")
@@ -69,7 +69,7 @@ def source_family(source: str) -> str:
     return str(source).split(":")[0]
 
 
-def find_board(source: str, boards: Optional[tuple[Board, ...]] = None) -> Optional[Board]:
+def find_board(source: str, boards: tuple[Board, ...] | None = None) -> Board | None:
     """The listed board a source belongs to, or None when boards.yaml does not name it."""
     for board in boards or default_boards():
         if any(p.match(str(source)) for p in board.patterns):
@@ -77,19 +77,19 @@ def find_board(source: str, boards: Optional[tuple[Board, ...]] = None) -> Optio
     return None
 
 
-def board_of(source: str, boards: Optional[tuple[Board, ...]] = None) -> str:
+def board_of(source: str, boards: tuple[Board, ...] | None = None) -> str:
     """Board name of a source value; a source boards.yaml does not list is its own board (its family)."""
     board = find_board(source, boards)
     return board.name if board else source_family(source)
 
 
-def origin_of(source: str, boards: Optional[tuple[Board, ...]] = None) -> str:
+def origin_of(source: str, boards: tuple[Board, ...] | None = None) -> str:
     """'real' or 'written'. Unlisted sources count as real: a user's data is collected, not written by us."""
     board = find_board(source, boards)
     return board.origin if board else "real"
 
 
-def board_info(name: str, boards: Optional[tuple[Board, ...]] = None) -> Optional[Board]:
+def board_info(name: str, boards: tuple[Board, ...] | None = None) -> Board | None:
     return next((b for b in boards or default_boards() if b.name == name), None)
 
 

@@ -69,7 +69,7 @@ def run() -> int:
     return app()
 
 
-def default_model_args(shared_data: Path, corpus: Path, out: Path, version: str = None) -> TrainArgs:
+def default_model_args(shared_data: Path, corpus: Path, out: Path, version: str | None = None) -> TrainArgs:
     """The exact training arguments of the shipped bundle."""
     return TrainArgs(
         out=os.path.relpath(out, REPO) if Path(out).is_absolute() else str(out),

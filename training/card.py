@@ -8,7 +8,6 @@ was split, how well it did per language and per source, and where it fails.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Optional
 
 METRIC_COLUMNS = ("n", "scams", "pr_auc", "recall_at_1pct_fpr", "precision", "recall", "f1", "false_positive_rate", "brier", "ece")
 
@@ -34,7 +33,7 @@ def markdown_table(rows: dict[str, dict], columns=METRIC_COLUMNS) -> str:
     return "\n".join(lines)
 
 
-def _metrics_section(title: str, metrics: Optional[dict]) -> str:
+def _metrics_section(title: str, metrics: dict | None) -> str:
     """One split's tables; a split reported per origin (`real`, `written`: never pooled) gets one block each."""
     if not metrics:
         return ""
@@ -47,7 +46,7 @@ def _metrics_section(title: str, metrics: Optional[dict]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _headline(metrics: Optional[dict]) -> Optional[dict]:
+def _headline(metrics: dict | None) -> dict | None:
     """The pooled figures of a split, or its real-ads figures when real and written ads are reported apart."""
     if not metrics:
         return None
@@ -73,7 +72,7 @@ WEIGHTS_NOTE = {
 }
 
 
-def _rate_cell(entry: Optional[dict]) -> str:
+def _rate_cell(entry: dict | None) -> str:
     """`0.007 [0.004, 0.012] (n=1,042)`, with `few` below 30 ads."""
     if not entry or entry.get("value") is None:
         return "–"
@@ -82,7 +81,7 @@ def _rate_cell(entry: Optional[dict]) -> str:
     return f"{entry['value']}{interval} (n={entry.get('n', '?')}{', few' if entry.get('few') else ''})"
 
 
-def heldout_section(heldout: Optional[dict]) -> str:
+def heldout_section(heldout: dict | None) -> str:
     """Leave-one-board-out and unseen-company figures at the shipped threshold: what a new board or a new scammer sees."""
     if not heldout:
         return ""
@@ -106,7 +105,7 @@ def heldout_section(heldout: Optional[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_swap_lines(swap: Optional[dict]) -> list[str]:
+def format_swap_lines(swap: dict | None) -> list[str]:
     """One line per direction of the format-swap check (the card's section and the README's table)."""
     lines = []
     for direction, entry in (swap or {}).items():
@@ -120,7 +119,7 @@ def format_swap_lines(swap: Optional[dict]) -> list[str]:
     return lines
 
 
-def format_swap_section(swap: Optional[dict]) -> str:
+def format_swap_section(swap: dict | None) -> str:
     lines = format_swap_lines(swap)
     if not lines:
         return ""

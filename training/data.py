@@ -11,9 +11,9 @@ that names the file and the problem.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
 
 import pandas as pd
 
@@ -122,7 +122,7 @@ def canonical_frame(frame: pd.DataFrame, where: str, default_source: str, requir
     return out[FRAME_COLUMNS].reset_index(drop=True)
 
 
-def load_file(path: Union[str, Path], sep: Optional[str] = None) -> tuple[pd.DataFrame, SourceFile]:
+def load_file(path: str | Path, sep: str | None = None) -> tuple[pd.DataFrame, SourceFile]:
     path = Path(path)
     try:
         raw = read_table(path, sep=sep)
@@ -137,7 +137,7 @@ def load_file(path: Union[str, Path], sep: Optional[str] = None) -> tuple[pd.Dat
     return frame, record
 
 
-def load_hf_dataset(name: str, split: str = "train", config: Optional[str] = None) -> tuple[pd.DataFrame, SourceFile]:
+def load_hf_dataset(name: str, split: str = "train", config: str | None = None) -> tuple[pd.DataFrame, SourceFile]:
     """Any Hugging Face dataset: a hub name (needs internet) or a local path/files."""
     try:
         import datasets
@@ -163,11 +163,11 @@ def load_hf_dataset(name: str, split: str = "train", config: Optional[str] = Non
 
 
 def load_training_data(
-    paths: Sequence[Union[str, Path]] = (),
+    paths: Sequence[str | Path] = (),
     hf_datasets: Sequence[str] = (),
     hf_split: str = "train",
-    hf_config: Optional[str] = None,
-    sep: Optional[str] = None,
+    hf_config: str | None = None,
+    sep: str | None = None,
 ) -> tuple[pd.DataFrame, list[SourceFile]]:
     frames, records = [], []
     for path in paths:

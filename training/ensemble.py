@@ -17,12 +17,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
+
 from lurescan.model.bundle import MANIFEST_NAME, Bundle, BundleError, estimator_files, read_bundle, sha256_file
 from lurescan.model.features import prepare_many
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.scoring import load_scorer
 from lurescan.model.stacker import StackedClassifier, stack_features
-from sklearn.base import clone
 
 from .arguments import EnsembleArgs
 from .data import frame_to_listings
@@ -102,7 +103,7 @@ def main(args: EnsembleArgs) -> dict:
     splits = prepare_splits(args.data, args.progress)
     val, test = splits.val, splits.test
     assignment = splits.split.as_dict().get("assignment_sha256")
-    for name, bundle in members.items():
+    for bundle in members.values():
         theirs = (bundle.manifest.get("split") or {}).get("assignment_sha256")
         if theirs != assignment:
             raise BundleError(
@@ -118,7 +119,7 @@ def main(args: EnsembleArgs) -> dict:
         scores = {name: scorer.scam_probability(prepared) for name, scorer in scorers.items()}
         return stack_features(scores["transformer"], scores["baseline"], prepared, engine.ruleset), scores
 
-    X_val, val_scores = stacked(val)
+    X_val, _val_scores = stacked(val)
     y_val, groups = val["label"].to_numpy(), val["group"].to_numpy()
     stacker = StackedClassifier(C=args.C, cv=args.cv)
     oof = out_of_fold_proba(stacker, X_val, y_val, groups)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import pandas as pd
+
 from lurescan.model.scoring import decisive_flags, load_scorer
 
 from .arguments import EvaluateArgs
@@ -30,7 +30,7 @@ def evaluate_split(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> 
 
 
 def evaluate_origins(
-    frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0, by_rule: Optional[np.ndarray] = None, also_by: tuple[str, ...] = ()
+    frame: pd.DataFrame, probs: np.ndarray, threshold: float, seed: int = 0, by_rule: np.ndarray | None = None, also_by: tuple[str, ...] = ()
 ) -> dict:
     """Metrics of one split with real and written ads apart, per language, board, the columns in
     `also_by` and (written ads) scam kind.

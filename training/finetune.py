@@ -28,14 +28,14 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+from transformers import TrainerCallback
+
 from lurescan.model.features import PreparedListing, prepare_many
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.transformer_input import ListingEncoder
-from sklearn.metrics import average_precision_score, roc_auc_score
-from transformers import TrainerCallback
 
 from .arguments import ArgumentError, FinetuneArgs
 from .base_models import DEFAULT_BASE_MODEL, MINILM, BaseModelError, resolve_base_model
@@ -49,7 +49,7 @@ from .transformer_bundle import write_transformer_bundle
 log = logging.getLogger(__name__)
 
 
-def class_weights(labels: np.ndarray, how: str) -> Optional[list[float]]:
+def class_weights(labels: np.ndarray, how: str) -> list[float] | None:
     """ "balanced": n / (2 * n_class), so scams weigh as much as legitimate ads in the loss."""
     if how == "none":
         return None

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Optional, Union
 
 import pandas as pd
-from lurescan.model.bundle import write_bundle
 
 from lurescan import __version__
+from lurescan.model.bundle import write_bundle
 
 from .card import render_card
 from .split import Splits
@@ -34,7 +34,7 @@ def library_versions(extra: tuple[str, ...] = ()) -> dict:
     return out
 
 
-def run_folder(bundle: Union[str, Path]) -> Path:
+def run_folder(bundle: str | Path) -> Path:
     """`OUT.run/`, beside the bundle: what the run measured, and its checkpoints."""
     return Path(str(bundle) + ".run")
 
@@ -52,8 +52,8 @@ def finish_training(
     run_files: dict,
     headline: str,
     tables: str = "",
-    card_sections: Optional[Callable[[dict], str]] = None,
-    split_columns: Optional[list[str]] = None,
+    card_sections: Callable[[dict], str] | None = None,
+    split_columns: list[str] | None = None,
 ) -> dict:
     """Write the bundle (manifest, files, card) and its run folder, print the summary; return the manifest.
 

@@ -20,7 +20,6 @@ import html
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -46,7 +45,7 @@ def style() -> dict:
 
 
 def _digest(kind: str, value: str) -> str:
-    return hashlib.sha256(f"{kind}:{value}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
 def _clean(value) -> str:
@@ -60,7 +59,7 @@ def emscad_mask(text: str) -> str:
     return PHONE_RE.sub(lambda m: f"#PHONE_{_digest('phone', m.group(0))}#", text)
 
 
-def _emscad_field(lines: list[str]) -> Optional[str]:
+def _emscad_field(lines: list[str]) -> str | None:
     """One EMSCAD field: masked, HTML-escaped, lines run together as in its scrape."""
     if not lines:
         return None
@@ -82,7 +81,7 @@ def split_sections(text: str) -> dict[str, list[str]]:
     return out
 
 
-def emscad_location(location: str, country: str) -> Optional[str]:
+def emscad_location(location: str, country: str) -> str | None:
     """'Hà Nội' on a Vietnamese board -> 'VN, , Hà Nội' (EMSCAD's 'country, region, city')."""
     location = _clean(location)
     if not location and not country:
@@ -138,7 +137,7 @@ def _plain(value) -> str:
     return RUN_TOGETHER_RE.sub("\n", text)
 
 
-def board_location(location: str, location_style: str) -> Optional[str]:
+def board_location(location: str, location_style: str) -> str | None:
     """'US, TX, Houston' -> 'Houston' / 'Houston, TX' / 'Houston, United States' by the board's style."""
     location = _clean(location)
     m = EMSCAD_LOCATION_RE.match(location)
@@ -167,7 +166,7 @@ def to_board_layout(row: dict, board: str) -> dict:
     }
 
 
-def _lang(row: dict) -> Optional[str]:
+def _lang(row: dict) -> str | None:
     value = row.get("lang") or row.get("language")
     return value if isinstance(value, str) and value else None
 
@@ -180,7 +179,7 @@ def _shift(before: np.ndarray, after: np.ndarray, threshold: float) -> dict:
     delta = after - before
     crossed = (before >= threshold) != (after >= threshold)
     return {
-        "n": int(len(before)),
+        "n": len(before),
         "mean_abs_delta": round(float(np.abs(delta).mean()), 4) if len(delta) else None,
         "max_abs_delta": round(float(np.abs(delta).max()), 4) if len(delta) else None,
         "mean_delta": round(float(delta.mean()), 4) if len(delta) else None,
@@ -190,7 +189,7 @@ def _shift(before: np.ndarray, after: np.ndarray, threshold: float) -> dict:
     }
 
 
-def format_swap_report(classifier, frame: pd.DataFrame, threshold: float, n: int = 500, seed: int = 0, target_board: Optional[str] = None) -> dict:
+def format_swap_report(classifier, frame: pd.DataFrame, threshold: float, n: int = 500, seed: int = 0, target_board: str | None = None) -> dict:
     """Score up to `n` legitimate non-EMSCAD real ads and `n` EMSCAD scams before and after swapping layouts.
 
     `classifier` is anything with predict_proba over JobListings. Reports

@@ -20,8 +20,8 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -149,7 +149,7 @@ def _usable(frame: pd.DataFrame, sets: Sequence[HeldOutSet]) -> Iterator[HeldOut
             log.warning("held-out: skipping %s (its training rows hold one class only)", s.name)
 
 
-def _fit_and_score(classifier: BaselineClassifier, prepared: list, labels: np.ndarray, groups: Optional[np.ndarray], boards: np.ndarray, weights: Optional[np.ndarray], s: HeldOutSet):
+def _fit_and_score(classifier: BaselineClassifier, prepared: list, labels: np.ndarray, groups: np.ndarray | None, boards: np.ndarray, weights: np.ndarray | None, s: HeldOutSet):
     # The threshold reads the margin of the linear model fitted on all the set's rows, which the
     # number of calibration folds does not change; two folds halve the cost of each held-out fit.
     model = clone(classifier).set_params(calibration_folds=min(2, classifier.calibration_folds))
@@ -164,8 +164,8 @@ def run_held_out(
     classifier: BaselineClassifier,
     prepared: list,
     frame: pd.DataFrame,
-    sets: Optional[Sequence[HeldOutSet]] = None,
-    weights: Optional[Callable[[pd.DataFrame], np.ndarray]] = board_balanced_weights,
+    sets: Sequence[HeldOutSet] | None = None,
+    weights: Callable[[pd.DataFrame], np.ndarray] | None = board_balanced_weights,
     n_jobs: int = 2,
 ) -> pd.DataFrame:
     """Fit a fresh clone of `classifier` per set and score its held-out rows.
@@ -276,7 +276,7 @@ def unseen_board_threshold(margins, labels, boards, max_fpr: float = 0.01) -> Un
     for board in bounds:
         legit = margins[(boards == board) & (labels == 0)]
         fp = int((legit >= threshold).sum())
-        per_board[board] = {"n": int(len(legit)), "false_positives": fp, "false_positive_rate": round(fp / len(legit), 4)}
+        per_board[board] = {"n": len(legit), "false_positives": fp, "false_positive_rate": round(fp / len(legit), 4)}
     return UnseenThreshold(margin=threshold, set_by=set_by, max_fpr=max_fpr, per_board=per_board)
 
 

@@ -16,7 +16,7 @@ true`: "0 false positives" on 12 ads is not the same claim as on 3,000.
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, confusion_matrix, roc_auc_score, roc_curve
@@ -25,7 +25,7 @@ FEW_ADS = 30  # slices smaller than this are marked `few: true`
 N_BOOT = 1000
 
 
-def bootstrap_interval(values, n_boot: int = N_BOOT, seed: int = 0, level: float = 0.95) -> Optional[list]:
+def bootstrap_interval(values, n_boot: int = N_BOOT, seed: int = 0, level: float = 0.95) -> list | None:
     """Percentile bootstrap interval of the mean of 0/1 `values` (a rate over its denominator).
 
     Resampling n rows with replacement from k successes draws Binomial(n, k/n)
@@ -77,7 +77,7 @@ def expected_calibration_error(y_true, prob, n_bins: int = 10) -> float:
     return float(ece)
 
 
-def recall_at_fpr(y_true, prob, max_fpr: float = 0.01) -> Optional[float]:
+def recall_at_fpr(y_true, prob, max_fpr: float = 0.01) -> float | None:
     y_true = np.asarray(y_true)
     if y_true.min() == y_true.max():
         return None
@@ -86,7 +86,7 @@ def recall_at_fpr(y_true, prob, max_fpr: float = 0.01) -> Optional[float]:
     return float(tpr[ok].max()) if ok.any() else 0.0
 
 
-def _r(x: Optional[float]) -> Optional[float]:
+def _r(x: float | None) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
 
 
@@ -108,7 +108,7 @@ def binary_metrics(y_true, prob, threshold: float, n_boot: int = N_BOOT, seed: i
     recall = tp / (tp + fn) if tp + fn else None
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else (0.0 if tp + fn and tp + fp else None)
     return {
-        "n": int(len(y_true)),
+        "n": len(y_true),
         "scams": int(y_true.sum()),
         "legitimate": int(len(y_true) - y_true.sum()),
         "pr_auc": _r(average_precision_score(y_true, prob)) if both else None,

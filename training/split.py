@@ -18,7 +18,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -136,7 +135,7 @@ class Splits:
         }
 
 
-def _cap(frame: pd.DataFrame, limit: Optional[int], seed: int) -> pd.DataFrame:
+def _cap(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
     if limit is None or len(frame) <= limit:
         return frame
     return frame.sample(n=limit, random_state=seed).sort_index()

@@ -24,7 +24,6 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ OPTIMIZER_MODEL_TYPES = {
 @dataclass(frozen=True)
 class ExportedModel:
     fp32_path: Path
-    int8_path: Optional[Path]
+    int8_path: Path | None
     input_names: list[str]
     opset: int
     fused_operators: dict
@@ -168,7 +167,7 @@ def export_for_serving(model_dir, out_dir, opset: int = 17, quantize: bool = Tru
     )
 
 
-def choose_variant(fp32_pr_auc: float, int8_pr_auc: Optional[float], tolerance: float = 0.005) -> str:
+def choose_variant(fp32_pr_auc: float, int8_pr_auc: float | None, tolerance: float = 0.005) -> str:
     """ "int8" if it loses at most `tolerance` validation PR-AUC against fp32, else "fp32"."""
     if int8_pr_auc is None:
         return "fp32"

@@ -19,7 +19,6 @@ import json
 import logging
 import time
 from dataclasses import asdict
-from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -39,7 +38,14 @@ from .data import frame_to_listings
 from .evaluate import evaluate_origins
 from .finish import finish_training, library_versions
 from .format_swap import format_swap_report
-from .heldout import LEGIT_BOARD, decision_margins, margin_to_probability, run_held_out, summarize_held_out, unseen_board_threshold
+from .heldout import (
+    LEGIT_BOARD,
+    decision_margins,
+    margin_to_probability,
+    run_held_out,
+    summarize_held_out,
+    unseen_board_threshold,
+)
 from .metrics import format_table
 from .split import prepare_splits
 from .threshold import choose_threshold
@@ -47,7 +53,7 @@ from .threshold import choose_threshold
 log = logging.getLogger(__name__)
 
 
-def fit_kind_heads(train: pd.DataFrame, prepared: list) -> Optional[ScamKindHeads]:
+def fit_kind_heads(train: pd.DataFrame, prepared: list) -> ScamKindHeads | None:
     """P(kind | scam) on the training scams whose kind is known; None when fewer than two kinds have enough ads."""
     scams = [(p, k) for p, k, label in zip(prepared, train["kind"], train["label"]) if label == 1]
     try:
@@ -76,7 +82,7 @@ def held_out_evaluation(template: BaselineClassifier, frame: pd.DataFrame, prepa
     return run_held_out(template, prepared, frame, sets, weights=weights, n_jobs=m.heldout_jobs)
 
 
-def choose_final_threshold(classifier: BaselineClassifier, val: pd.DataFrame, val_probs: np.ndarray, scored: Optional[pd.DataFrame], m: BaselineArgs) -> tuple[dict, Optional[dict]]:
+def choose_final_threshold(classifier: BaselineClassifier, val: pd.DataFrame, val_probs: np.ndarray, scored: pd.DataFrame | None, m: BaselineArgs) -> tuple[dict, dict | None]:
     """The manifest's threshold record, and the held-out choice (None under the target-precision rule).
 
     "unseen_boards": the lowest margin at which every left-out legitimate
@@ -158,7 +164,7 @@ def main(args: TrainArgs) -> dict:
         heldout = {
             "protocol": "train+validation rows; each real legitimate board left out whole; real scam boards in folds grouped by company; written corpus in folds grouped by group",
             "fits": int(scored["set"].nunique()),
-            "rows_scored": int(len(scored)),
+            "rows_scored": len(scored),
             "threshold_margin": margin,
             "threshold_choice": unseen,
             **summarize_held_out(scored, margin, seed=m.train_seed),
@@ -205,7 +211,7 @@ def _margin_at(classifier: BaselineClassifier, probability: float) -> float:
     return float((np.log(1 / p - 1) - b) / a)
 
 
-def summary_tables(metrics: dict, heldout: Optional[dict], threshold: dict) -> str:
+def summary_tables(metrics: dict, heldout: dict | None, threshold: dict) -> str:
     """What `lurescan train` prints: per split and origin, the held-out rates, the format swap."""
     out = []
     for split_name in ("validation", "test"):
@@ -216,7 +222,7 @@ def summary_tables(metrics: dict, heldout: Optional[dict], threshold: dict) -> s
         rows |= {f"unseen companies: {b} (recall)": e["recall"] for b, e in heldout["scam_boards_unseen_companies"].items()}
         if heldout.get("written"):
             rows |= {f"written folds ({k})": v for k, v in heldout["written"].items()}
-        out.append("\nheld out (set by %s):" % threshold.get("set_by_board", "-"))
+        out.append("\nheld out (set by {}):".format(threshold.get("set_by_board", "-")))
         for name, r in rows.items():
             out.append(f"  {name}: {r['value']} [{r['ci95'][0] if r['ci95'] else '-'}, {r['ci95'][1] if r['ci95'] else '-'}] n={r['n']}{' (few)' if r['few'] else ''}")
     if "format_swap" in metrics:

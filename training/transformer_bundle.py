@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import average_precision_score
+
 from lurescan.model.bundle import sha256_file
 from lurescan.model.features import PreparedListing, prepare_many
 from lurescan.model.listing import MAX_CHARS
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.transformer_input import BODY_FIELDS, HEADER_FIELDS, ListingEncoder
 from lurescan.model.transformer_scorer import OnnxListingClassifier, batch_size_for, platt
-from sklearn.metrics import average_precision_score
 
 from .arguments import FinetuneArgs
 from .base_models import MINILM

@@ -26,11 +26,11 @@ Where places lie and which languages are local there is data
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
 import yaml
 
@@ -58,11 +58,11 @@ class Destinations:
     local_languages: dict[str, frozenset[str]]
     address_cues: tuple[str, ...]
 
-    def country(self, place: str, default: Optional[str] = None) -> Optional[str]:
+    def country(self, place: str, default: str | None = None) -> str | None:
         return self.country_of_place.get(_key(place), default)
 
 
-def load_destinations(path: Optional[Path] = None) -> Destinations:
+def load_destinations(path: Path | None = None) -> Destinations:
     path = Path(path) if path else Path(str(resources.files(__package__).joinpath("destinations.yaml")))
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
@@ -94,10 +94,10 @@ def _after_address_cue(text: str, start: int, cues: Sequence[str]) -> bool:
 def resolve_destinations(
     matches: Sequence,
     texts: Mapping[str, str],
-    language: Optional[str] = None,
-    board_country: Optional[str] = None,
-    audience_country: Optional[str] = None,
-    destinations: Optional[Destinations] = None,
+    language: str | None = None,
+    board_country: str | None = None,
+    audience_country: str | None = None,
+    destinations: Destinations | None = None,
 ) -> list:
     """`matches` plus a `high_risk_destination` risk match for each destination that qualifies.
 

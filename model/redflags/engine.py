@@ -45,7 +45,7 @@ class RedFlagMatch:
     country: str | None = None  # destination matches: where the place lies
 
     @classmethod
-    def of(cls, rule: Rule, field: str, start: int, end: int, text: str) -> "RedFlagMatch":
+    def of(cls, rule: Rule, field: str, start: int, end: int, text: str) -> RedFlagMatch:
         described = {name: getattr(rule, name) for name in _RULE_ATTRIBUTES}
         return cls(rule_id=rule.id, field=field, start=start, end=end, text=text, **described)
 

@@ -58,7 +58,7 @@ class RedFlagFeatures:
         return names
 
     @classmethod
-    def from_names(cls, ruleset: RuleSet, names: Sequence[str]) -> "RedFlagFeatures":
+    def from_names(cls, ruleset: RuleSet, names: Sequence[str]) -> RedFlagFeatures:
         """The layout whose `names` are these (a trained model's columns)."""
         names = list(names)
         risk = [n[3:-6] for n in names if n.startswith("rf:") and n.endswith(":count")]

@@ -18,8 +18,8 @@ try:  # Python 3.11+
     from re import _constants as sre_constants  # type: ignore[attr-defined]
     from re import _parser as sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+    import sre_constants
+    import sre_parse
 
 # Literal sets with a word shorter than this are not worth a lookup, unless
 # the word is a rare symbol (see _rare_symbol).

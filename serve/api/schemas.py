@@ -11,13 +11,14 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+
 from lurescan.model.language import canonical_language_tag
 from lurescan.model.listing import HTML_FIELD, TEXT_FIELDS, JobListing
 from lurescan.model.reading import reads_empty
 from lurescan.model.results import ListingScore
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
 
 from ..core.errors import EMPTY_LISTING
 

@@ -104,7 +104,7 @@ class RedisTokenBuckets:
             wait, tokens = await self._script(
                 keys=[self._prefix + client.name], args=[client.rate_per_second, client.burst, cost]
             )
-        except Exception as exc:  # redis.RedisError, OSError, timeouts  # noqa: BLE001 - redis, OS and timeout errors alike
+        except Exception as exc:  # redis.RedisError, OSError, timeouts
             RATE_LIMIT_BACKEND_ERRORS.inc()
             now = time.monotonic()
             if now - self._last_warning > 30:

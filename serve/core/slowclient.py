@@ -40,6 +40,15 @@ class _ReadDeadline:
 
     _read_deadline: asyncio.TimerHandle | None = None
 
+    # Listed first among the bases, so these wrap the protocol's own.
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm_read_deadline()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm_read_deadline()
+        super().connection_lost(exc)
+
     def _arm_read_deadline(self) -> None:
         self._disarm_read_deadline()
         timeout = _timeout()
@@ -67,14 +76,6 @@ except ImportError:  # pragma: no cover - httptools absent: uvicorn uses h11
 if HttpToolsProtocol is not None:
 
     class ReadDeadlineHttpTools(_ReadDeadline, HttpToolsProtocol):
-        def connection_made(self, transport) -> None:
-            super().connection_made(transport)
-            self._arm_read_deadline()
-
-        def connection_lost(self, exc) -> None:
-            self._disarm_read_deadline()
-            super().connection_lost(exc)
-
         def on_message_complete(self) -> None:
             self._disarm_read_deadline()
             super().on_message_complete()
@@ -86,14 +87,6 @@ if HttpToolsProtocol is not None:
 
 
 class ReadDeadlineH11(_ReadDeadline, H11Protocol):
-    def connection_made(self, transport) -> None:
-        super().connection_made(transport)
-        self._arm_read_deadline()
-
-    def connection_lost(self, exc) -> None:
-        self._disarm_read_deadline()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         import h11

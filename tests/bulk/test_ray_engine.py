@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 pytest.importorskip("ray.data")
 
-from lurescan.cli import app  # noqa: E402
-from lurescan.bulk.local_engine import score_file  # noqa: E402
-from lurescan.bulk.ray_engine import RayEngineError, check_reachable, score_dataset  # noqa: E402
-from lurescan.model.scoring import load_scorer  # noqa: E402
-from lurescan.model.tables import TableError  # noqa: E402
+from lurescan.bulk.local_engine import score_file
+from lurescan.bulk.ray_engine import RayEngineError, check_reachable, score_dataset
+from lurescan.cli import app
+from lurescan.model.scoring import load_scorer
+from lurescan.model.tables import TableError
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
 from lurescan.model.listing import TEXT_FIELDS
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from lurescan.model.confusables import fold_confusables, fold_table
 from lurescan.model.features import prepare
 from lurescan.model.reasons import red_flag_reasons
-from lurescan.model.redflags.engine import default_engine
 from lurescan.model.textnorm import normalize, quick_normalize
 
 # (raw, rule expected, raw slice its span must cover)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
 from lurescan.model.features import ListingVectorizer, prepare, prepare_many, sublinear_tfidf_l2
 from lurescan.model.listing import MAX_CHARS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from lurescan.model.bundle import read_bundle
 from lurescan.model.features import prepare
 from lurescan.model.kinds import ScamKindHeads, category_scores, rule_shares, scam_kinds

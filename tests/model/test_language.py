@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lurescan.model.language import _config, _identifier, detect_language, script_language
 from lurescan.model.textnorm import quick_normalize
 

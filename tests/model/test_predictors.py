@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from lurescan.model.bundle import BundleError, load_estimator, read_bundle
 from lurescan.model.features import prepare
 from lurescan.model.listing import MAX_CHARS

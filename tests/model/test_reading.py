@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lurescan.model.offsets import Utf16Index
 from lurescan.model.reading import cap_normalized, cap_text, kept_spans, read_field, reads_empty, scored_raw_spans
 from lurescan.model.textnorm import normalize

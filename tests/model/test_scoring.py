@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+
 from lurescan.model import features
 from lurescan.model.features import prepare
 from lurescan.model.scoring import Scorer, decisive_flags, load_scorer

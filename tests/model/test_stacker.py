@@ -5,11 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from lurescan.model import safe_state
 from lurescan.model.bundle import estimator_files, read_bundle, write_bundle
 from lurescan.model.features import prepare
 from lurescan.model.redflags.engine import default_engine
-from lurescan.model.stacker import SCORE_COLUMNS, StackedClassifier, redflag_summary_names, stack_features, stacked_predictor
+from lurescan.model.stacker import (
+    SCORE_COLUMNS,
+    StackedClassifier,
+    redflag_summary_names,
+    stack_features,
+    stacked_predictor,
+)
 
 RULESET = default_engine().ruleset
 

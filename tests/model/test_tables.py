@@ -108,7 +108,7 @@ def test_emscad_columns_map_onto_listing_fields():
     assert mapping["fraudulent"] == "label"
     assert mapping["company_profile"] == "company_profile"
     assert "department" not in mapping
-    frame = pd.DataFrame([{c: "" for c in columns} | {"job_id": "7", "title": "Clerk", "telecommuting": "1", "has_company_logo": "0", "salary_range": "20000-30000"}])
+    frame = pd.DataFrame([dict.fromkeys(columns, "") | {"job_id": "7", "title": "Clerk", "telecommuting": "1", "has_company_logo": "0", "salary_range": "20000-30000"}])
     listing = frame_to_listings(frame, mapping)[0]
     assert listing.id == "7" and listing.salary == "20000-30000"
     assert listing.telecommuting is True and listing.has_company_logo is False
@@ -122,10 +122,9 @@ def test_no_text_column_is_a_clear_error():
 @pytest.mark.parametrize("name", ["out.csv", "out.jsonl", "out.parquet", "out.csv.gz"])
 def test_writer_is_atomic(tmp_path, name):
     target = tmp_path / name
-    with pytest.raises(RuntimeError):
-        with table_writer(target) as writer:
-            writer.write(pd.DataFrame(ROWS[:2]))
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), table_writer(target) as writer:
+        writer.write(pd.DataFrame(ROWS[:2]))
+        raise RuntimeError("boom")
     assert not target.exists()
     assert not list(tmp_path.glob("*.part")), "temporary file left behind"
     with table_writer(target) as writer:

@@ -11,6 +11,7 @@ import html
 import unicodedata
 
 import pytest
+
 from lurescan.model.textnorm import looks_like_html, normalize, quick_normalize
 
 # (raw, clean text) pairs covering each step and the bugs fixed in textnorm.

@@ -4,6 +4,7 @@ and style it comes in, and n-grams only one board uses carry no weight."""
 from __future__ import annotations
 
 import numpy as np
+
 from lurescan.model.features import ListingVectorizer, prepare
 from lurescan.model.textview import neutral_text
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from lurescan.model.features import prepare
 from lurescan.model.reasons import red_flag_reasons
-from lurescan.model.redflags.engine import default_engine
 from lurescan.model.textnorm import normalize, quick_normalize
 from lurescan.model.visible_text import is_link_target, read_page
 

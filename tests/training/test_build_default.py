@@ -9,13 +9,13 @@ import shlex
 
 import pytest
 import yaml
+from typer.testing import CliRunner
+
+from lurescan.cli import app
 from lurescan.model.bundle import default_bundle_path, read_bundle
 from lurescan.training import build_default
 from lurescan.training.arguments import DataArgs
 from lurescan.training.split import prepare_splits
-from typer.testing import CliRunner
-
-from lurescan.cli import app
 
 
 @pytest.fixture(scope="module")

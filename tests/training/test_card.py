@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import yaml
+
 from lurescan.training.card import render_card
 
 

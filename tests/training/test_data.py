@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from lurescan.training.data import (
     DataError,
     check_trainable,

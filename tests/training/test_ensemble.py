@@ -9,11 +9,11 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime")
 
-from lurescan.model.bundle import BundleError, read_bundle  # noqa: E402
-from lurescan.model.scoring import load_scorer  # noqa: E402
-from lurescan.training.ensemble import main as ensemble_main  # noqa: E402
-from lurescan.training.arguments import BaselineArgs, DataArgs, EnsembleArgs, TrainArgs  # noqa: E402
-from lurescan.training.train import main as train_main  # noqa: E402
+from lurescan.model.bundle import BundleError, read_bundle
+from lurescan.model.scoring import load_scorer
+from lurescan.training.arguments import BaselineArgs, DataArgs, EnsembleArgs, TrainArgs
+from lurescan.training.ensemble import main as ensemble_main
+from lurescan.training.train import main as train_main
 
 
 @pytest.fixture(scope="module")

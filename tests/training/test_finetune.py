@@ -13,12 +13,12 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime")
 
-from lurescan.model.bundle import read_bundle  # noqa: E402
-from lurescan.model.features import prepare_many  # noqa: E402
-from lurescan.model.scoring import load_scorer  # noqa: E402
-from lurescan.model.transformer_scorer import OnnxListingClassifier, classifier_from_bundle  # noqa: E402
-from lurescan.training.to_onnx import choose_variant  # noqa: E402
-from lurescan.training.transformer_bundle import fit_platt, torch_margins  # noqa: E402
+from lurescan.model.bundle import read_bundle
+from lurescan.model.features import prepare_many
+from lurescan.model.scoring import load_scorer
+from lurescan.model.transformer_scorer import OnnxListingClassifier, classifier_from_bundle
+from lurescan.training.to_onnx import choose_variant
+from lurescan.training.transformer_bundle import fit_platt, torch_margins
 
 
 def test_finetune_writes_a_verified_transformer_bundle(finetuned):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from lurescan.training.dedup import deduplicate
 from lurescan.training.split import company_key, grouped_split
 
@@ -61,7 +62,7 @@ def test_split_is_deterministic_and_order_free(corpus_rows):
     data, _ = deduplicate(_split_input(corpus_rows))
     a, rec_a = grouped_split(data, seed=3)
     b, rec_b = grouped_split(data.sample(frac=1.0, random_state=1), seed=3)
-    c, rec_c = grouped_split(data, seed=4)
+    _c, rec_c = grouped_split(data, seed=4)
     assert rec_a.assignment_sha256 == rec_b.assignment_sha256
     assert rec_a.assignment_sha256 != rec_c.assignment_sha256
     assert a.set_index("id")["split"].equals(b.set_index("id")["split"])
@@ -69,7 +70,7 @@ def test_split_is_deterministic_and_order_free(corpus_rows):
 
 def test_large_company_is_regrouped_by_duplicates(corpus_rows):
     data, _ = deduplicate(_split_input(corpus_rows))
-    split, record = grouped_split(data, seed=3, max_company_share=0.01)
+    _split, record = grouped_split(data, seed=3, max_company_share=0.01)
     assert "golden star manpower" in record.large_companies_regrouped
 
 

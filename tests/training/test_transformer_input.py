@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("tokenizers")
 
-from lurescan.model.features import prepare  # noqa: E402
-from lurescan.model.transformer_input import ListingEncoder, listing_segments  # noqa: E402
+from lurescan.model.features import prepare
+from lurescan.model.transformer_input import ListingEncoder, listing_segments
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ async def readyz(state: StateDep):
     try:
         # A write rolled back: a read-only database must not pass and then fail every verdict.
         await anyio.to_thread.run_sync(state.db.check_writable)
-    except Exception as exc:  # noqa: BLE001 - any database failure means not ready
+    except Exception as exc:
         log.warning("readiness: the database cannot be written: %s", str(exc).splitlines()[0][:200])
         return JSONResponse(Health(status="database_unwritable").model_dump(), status_code=503)
     return Health(status="ready", model_version=scorer.model_version)

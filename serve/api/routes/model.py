@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
+
 from lurescan.model.bundle import BundleError
 from lurescan.model.kinds import how_computed, scam_kinds
 

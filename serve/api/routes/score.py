@@ -6,6 +6,7 @@ import anyio
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+
 from lurescan.model.listing import JobListing
 from lurescan.model.results import ListingScore
 

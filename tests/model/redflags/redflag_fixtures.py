@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 
 import yaml
+
 from lurescan.model.features import prepare
 from lurescan.model.listing import JobListing
 from lurescan.model.redflags.engine import RedFlagMatch

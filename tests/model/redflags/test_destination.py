@@ -5,6 +5,7 @@ an ad on a board of the same country for readers there."""
 from __future__ import annotations
 
 import pytest
+
 from lurescan.model.features import prepare
 from lurescan.model.listing import JobListing
 from lurescan.model.redflags.destination import default_destinations

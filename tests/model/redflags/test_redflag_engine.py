@@ -8,14 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from lurescan.model.listing import JobListing
+from redflag_fixtures import FIXTURE_ADS, listing_of
+
 from lurescan.model.features import prepare
 from lurescan.model.reasons import red_flag_reasons
 from lurescan.model.redflags.engine import RedFlagEngine, default_engine, fold_diacritics
 from lurescan.model.redflags.prefilter import required_literals, split_leading_alternation
 from lurescan.model.redflags.rules import load_ruleset
 from lurescan.model.textnorm import normalize
-from redflag_fixtures import FIXTURE_ADS, listing_of
 
 CORPUS_DIR = Path(__file__).resolve().parents[3] / "data" / "corpus"
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from redflag_fixtures import FIXTURE_ADS, listing_of
+
 from lurescan.model.features import prepare
 from lurescan.model.listing import JobListing
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.redflags.features import RedFlagFeatures
 from lurescan.model.redflags.rules import load_ruleset
-from redflag_fixtures import FIXTURE_ADS, listing_of
 
 
 def _features() -> RedFlagFeatures:

@@ -9,11 +9,12 @@ mitigating flags.
 from __future__ import annotations
 
 import pytest
+from redflag_fixtures import FIXTURE_ADS, listing_of, raw_matches
+
 from lurescan.model.features import prepare
+from lurescan.model.reasons import red_flag_reasons
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.redflags.rules import SEVERITY_LEVELS
-from lurescan.model.reasons import red_flag_reasons
-from redflag_fixtures import FIXTURE_ADS, listing_of, raw_matches
 
 
 @pytest.fixture(scope="module")

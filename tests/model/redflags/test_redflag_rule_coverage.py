@@ -3,10 +3,11 @@ examples or a realistic ad), so no rule is dead weight or silently broken."""
 
 from __future__ import annotations
 
+from redflag_fixtures import FIXTURE_ADS, listing_of
+
 from lurescan.model.features import prepare
 from lurescan.model.redflags.engine import default_engine
 from lurescan.model.textnorm import normalize
-from redflag_fixtures import FIXTURE_ADS, listing_of
 
 
 def test_every_rule_is_hit_by_some_test_text() -> None:

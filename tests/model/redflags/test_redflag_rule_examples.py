@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+
 from lurescan.model.redflags.engine import _SPACELESS_DROP, default_engine, fold_diacritics
 from lurescan.model.redflags.rules import load_ruleset
 from lurescan.model.textnorm import normalize

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from lurescan.model.redflags.rules import RuleFileError, default_categories_path, load_ruleset
 
 GOOD_RULE = """

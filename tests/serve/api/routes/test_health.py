@@ -44,7 +44,8 @@ def test_metrics_count_requests_latency_model_batches_and_flags(client):
     r = client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     after = r.text
-    delta = lambda name, **labels: sample(after, name, **labels) - sample(before, name, **labels)
+    def delta(name, **labels):
+        return sample(after, name, **labels) - sample(before, name, **labels)
     assert delta("lurescan_http_requests_total", route="/v1/score", status="200") == 1
     assert delta("lurescan_http_requests_total", route="/v1/score", status="422") == 1
     assert delta("lurescan_http_request_duration_seconds_count", route="/v1/score/batch") == 1
