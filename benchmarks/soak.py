@@ -97,6 +97,11 @@ def make_keys(path: Path) -> dict[str, str]:
     return keys
 
 
+# Text a scorer must survive: bidi overrides, NUL, a lone surrogate, zero-width characters; unclosed markup.
+ODD_UNICODE = "\u202e\x00 Work in 柬埔寨 🌴\ud800 Telegram @x \u200b\ufeff"
+ODD_HTML = "<script>alert(1)</script>Work abroad &amp; earn $5000 &#x1F600; <b unclosed"
+
+
 def request_kinds(listings: list[dict], keys: dict[str, str]):
     """(name, weight, expected statuses, builder) for every kind of request the soak sends."""
     ok = {"X-API-Key": keys["soak"], "Content-Type": "application/json"}
@@ -107,6 +112,9 @@ def request_kinds(listings: list[dict], keys: dict[str, str]):
 
     def js(body):
         return json.dumps(body).encode()
+
+    def post_score(body):
+        return "POST", "/v1/score", ok, js(body)
 
     return [
         ("score", 30, {200}, lambda rng: ("POST", "/v1/score", ok, js(listing(rng)))),
@@ -158,39 +166,8 @@ def request_kinds(listings: list[dict], keys: dict[str, str]):
         ("media_type", 2, {415}, lambda rng: ("POST", "/v1/score", {**ok, "Content-Type": "text/plain"}, b"hello")),
         ("not_found", 2, {404}, lambda rng: ("GET", "/v1/nothing", ok, None)),
         ("wrong_method", 1, {405}, lambda rng: ("GET", "/v1/score", ok, None)),
-        (
-            "odd_unicode",
-            3,
-            {200},
-            lambda rng: (
-                "POST",
-                "/v1/score",
-                ok,
-                js(
-                    {
-                        "text": "\u202e\x00 Work in 柬埔寨 🌴\ud800 Telegram @x \u200b\ufeff" * rng.randint(1, 50),
-                        "title": "\x00",
-                    }
-                ),
-            ),
-        ),
-        (
-            "html",
-            3,
-            {200},
-            lambda rng: (
-                "POST",
-                "/v1/score",
-                ok,
-                js(
-                    {
-                        "html": "<div>" * 500
-                        + "<script>alert(1)</script>Work abroad &amp; earn $5000 &#x1F600; <b unclosed"
-                        + "</div>" * 10
-                    }
-                ),
-            ),
-        ),
+        ("odd_unicode", 3, {200}, lambda rng: post_score({"text": ODD_UNICODE * rng.randint(1, 50), "title": "\x00"})),
+        ("html", 3, {200}, lambda rng: post_score({"html": "<div>" * 500 + ODD_HTML + "</div>" * 10})),
         ("health", 1, {200}, lambda rng: ("GET", "/readyz", {}, None)),
         # 422 for the ones that are only whitespace (empty_listing), or past the scoring budget.
         ("pathological", 3, {200, 422}, lambda rng: ("POST", "/v1/score", ok, js(rng.choice(pathological)))),

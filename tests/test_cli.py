@@ -164,20 +164,6 @@ def test_train_missing_file(tmp_path):
     assert result.exit_code == 1 and "missing.csv: no such file" in result.output
 
 
-def test_score_with_workers_matches_one_process(small_bundle, tmp_path, listings_frame):
-    """--workers 2: the same rows, in the same order, with the same scores and reasons."""
-    src = tmp_path / "in.csv"
-    listings_frame.to_csv(src, index=False)
-    outs = {}
-    for n in (1, 2):
-        dst = tmp_path / f"out-{n}.csv"
-        result = run("score", "--model", small_bundle, "--input", src, "--output", dst, "--chunk-size", 7, "--workers", n, "--no-progress")
-        assert result.exit_code == 0, result.output
-        outs[n] = pd.read_csv(dst, dtype={"listing_ref": str})
-    pd.testing.assert_frame_equal(outs[1], outs[2])
-    assert len(outs[2]) == len(listings_frame)
-
-
 def test_score_uses_the_available_cores_by_default(small_bundle, tmp_path, listings_frame, monkeypatch):
     """No --workers: one worker per core this process may use (its affinity mask)."""
     import lurescan.bulk.local_engine as local_engine

@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from .asgi import HttpMiddleware
 
 _VALID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
@@ -24,14 +26,8 @@ def record_rate_limit(scope: Scope, limit: int, remaining: float, reset_seconds:
     scope.setdefault("state", {})["rate_limit"] = (limit, remaining, reset_seconds)
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestIdMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-request-id"), None)
         request_id = given if given and _VALID.fullmatch(given) else uuid.uuid4().hex
         state = scope.setdefault("state", {})

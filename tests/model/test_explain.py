@@ -5,6 +5,7 @@ from __future__ import annotations
 from lurescan.model.explain import _word_column, locate
 from lurescan.model.features import ListingVectorizer, prepare
 from lurescan.model.ngrams import CharNgramHasher
+from lurescan.model.reasons import reason_at
 
 TEXT = "urgent: work in cambodia, free flight [url] 高薪工作 包吃住 ¥18000/月"
 
@@ -27,8 +28,12 @@ def test_char_columns_are_the_char_hashers():
 def test_locate_maps_an_ngram_to_the_raw_field():
     listing = {"title": "Data entry", "salary": "¥18000/月", "text": "Free   FLIGHT and <b>visa</b>"}
     prepared = prepare(listing)
+    # locate finds the n-gram in the read text; reason_at maps it to the field as sent.
     field, start, end = locate(prepared, "18000 月")
-    assert (field, listing[field][start:end]) == ("salary", "18000/月")
+    reason = reason_at(prepared, field, start, end, category="model_evidence", severity="low", explanation="x")
+    assert (field, reason.text, listing[field][reason.start : reason.end]) == ("salary", "18000/月", "18000/月")
     field, start, end = locate(prepared, "free flight")
-    assert listing[field][start:end] == "Free   FLIGHT"
+    assert prepared.clean_fields[field][start:end].lower() == "free flight"
+    reason = reason_at(prepared, field, start, end, category="model_evidence", severity="low", explanation="x")
+    assert listing[field][reason.start : reason.end] == reason.text == "Free   FLIGHT"
     assert locate(prepared, "telegram") is None

@@ -26,26 +26,28 @@ def assets_dir() -> Path:
 def router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
+    def urls(request: Request) -> tuple[str, str]:
+        """The schema's URL and the assets' base, under the proxy's root path if there is one."""
+        root = request.scope.get("root_path", "")
+        return f"{root}{openapi_url}", f"{root}{ASSETS_URL}"
+
     @pages.get("/docs")
     async def swagger(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        schema, assets = urls(request)
         return get_swagger_ui_html(
-            openapi_url=f"{root}{openapi_url}",
+            openapi_url=schema,
             title=f"{title} - Swagger UI",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
         )
 
     @pages.get("/redoc")
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        schema, assets = urls(request)
         return get_redoc_html(
-            openapi_url=f"{root}{openapi_url}",
-            title=f"{title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
+            openapi_url=schema, title=f"{title} - ReDoc", redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png", with_google_fonts=False,
         )
 
     return pages
