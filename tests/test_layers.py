@@ -29,9 +29,12 @@ def imported_modules(path: Path) -> set[str]:
             if node.level:  # relative: resolve against the package
                 package = ".".join(path.relative_to(REPO).with_suffix("").parts[: -node.level])
                 base = "lurescan." + package if package else "lurescan"
-                names.add(f"{base}.{node.module}" if node.module else base)
-            elif node.module:
-                names.add(node.module)
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module
+            names.add(module)
+            # `from package import module` imports the module too.
+            names.update(f"{module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -76,3 +79,49 @@ print(",".join(heavy))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"file scoring imported: {out}"
     assert dst.exists()
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """lurescan's modules and the project modules each imports, function-level (lazy) imports included."""
+    roots = {"lurescan": "lurescan", "model": "lurescan.model", "bulk": "lurescan.bulk", "serve": "lurescan.serve", "training": "lurescan.training"}
+    paths = {}
+    for folder, package in roots.items():
+        for path in (REPO / folder).rglob("*.py"):
+            parts = path.relative_to(REPO / folder).with_suffix("").parts
+            paths[".".join((package, *parts[: -1 if parts[-1] == "__init__" else None]))] = path
+
+    def owner(name: str) -> str | None:
+        while name and name not in paths:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for module, path in paths.items():
+        targets = set()
+        for name in imported_modules(path):
+            found = owner(name)
+            if found and found != module and not module.startswith(found + "."):
+                targets.add(found)
+        graph[module] = targets
+    return graph
+
+
+def test_no_import_cycles():
+    """No module reaches itself through imports, lazy ones inside functions included."""
+    graph = _module_graph()
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not cycles, "\n".join(cycles)
