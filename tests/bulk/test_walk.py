@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
 from lurescan.bulk.local_engine import score_file
 from lurescan.model.scoring import load_scorer
 
