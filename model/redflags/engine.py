@@ -23,8 +23,10 @@ import numpy as np
 import regex
 
 from .. import budget
-from .prefilter import required_literals, split_leading_alternation
+from .charmap import CharMap
+from .prefilter import MatchReach, match_reach, required_literals, split_leading_alternation
 from .rules import NegationScope, Rule, RuleSet, load_ruleset
+from .windows import TextRuns, scan_ranges
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD_TABLE = _fold_table()
+_FOLD = CharMap(_FOLD_TABLE)
 _FOLDABLE = regex.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")  # a superset of the table's keys
 
 
@@ -83,7 +86,7 @@ def fold_diacritics(text: str) -> str:
     Keeps the length, so offsets in the folded text index the original; only
     precomposed Latin letters fold (Thai or Khmer marks stay).
     """
-    return text.translate(_FOLD_TABLE) if _FOLDABLE.search(text) else text
+    return _FOLD(text) if _FOLDABLE.search(text) else text
 
 
 def _digit_table() -> dict[int, str]:
@@ -97,6 +100,7 @@ def _digit_table() -> dict[int, str]:
 
 
 _DIGIT_TABLE = _digit_table()
+_TO_ASCII_DIGITS = CharMap(_DIGIT_TABLE)
 _NATIVE_DIGIT = regex.compile(r"(?V1)[\p{Nd}--[0-9]]")
 
 
@@ -331,6 +335,10 @@ class _ContextCues:
         return False
 
 
+# From this length on, patterns run only around their required words (windows.py):
+# below it, one scan of the whole text costs less than finding the stretches
+# (benchmarks/bench_redflags.py --long: break-even near 8,000 characters).
+WINDOWS_FROM_CHARS = 12_000
 # Above this many different first characters, a phrase automaton scans UTF-8 bytes.
 _MAX_CHAR_FANOUT = 64
 
@@ -376,9 +384,12 @@ class _PhraseScanner:
 class RedFlagEngine:
     """Compiled rules; thread-safe to share (matching keeps no state)."""
 
-    def __init__(self, ruleset: RuleSet, prefilter: bool = True) -> None:
+    def __init__(self, ruleset: RuleSet, prefilter: bool = True, windows_from_chars: int | None = WINDOWS_FROM_CHARS) -> None:
         """`prefilter=False` runs every pattern on every text, as written (the
-        reference the tests compare the fast path against)."""
+        reference the tests compare the fast path against). On texts of at least
+        `windows_from_chars` characters, patterns run only around their required
+        words (windows.py; None: never)."""
+        self.windows_from_chars = windows_from_chars if prefilter else None
         self.ruleset = ruleset
         self.rules = ruleset.rules
         # One automaton per view of the text and per script gate: a small
@@ -421,6 +432,7 @@ class RedFlagEngine:
         # fold_diacritics file see the text without diacritics, and every
         # pattern sees ASCII digits (match_text).
         self._patterns: list[tuple[int, regex.Pattern]] = []
+        self._reach: list[MatchReach | None] = []
         self._always: list[int] = []
         triggers: dict[str, set[int]] = {}
         for i, rule in enumerate(self.rules):
@@ -430,13 +442,14 @@ class RedFlagEngine:
                     k = len(self._patterns)
                     self._patterns.append((i, piece))
                     words = required_literals(piece.pattern) if prefilter else None
+                    self._reach.append(match_reach(piece.pattern) if words else None)
                     if words is None:
                         self._always.append(k)
                     for word in words or ():
                         triggers.setdefault(fold_diacritics(word), set()).add(k)
         self._triggers = ahocorasick.Automaton()
         for word, ks in triggers.items():
-            self._triggers.add_word(word, tuple(ks))
+            self._triggers.add_word(word, (len(word), tuple(ks)))
         if triggers:
             self._triggers.make_automaton()
         # One gate per file with `scripts`; rules of a closed gate are skipped.
@@ -452,7 +465,7 @@ class RedFlagEngine:
         # Phrases read across a line break ("No<br>experience needed" is one phrase on two lines).
         phrase_text = lowered.replace("\n", " ")
         # Patterns see ASCII digits whatever the script ("១៨០០០" reads "18000").
-        pattern_text = text.translate(_DIGIT_TABLE) if _NATIVE_DIGIT.search(text) else text
+        pattern_text = _TO_ASCII_DIGITS(text) if _NATIVE_DIGIT.search(text) else text
         folded_text = fold_diacritics(pattern_text)
         views: dict[tuple[bool, bool], tuple[str, np.ndarray | None]] = {}
         has_script: bool | None = None
@@ -476,16 +489,27 @@ class RedFlagEngine:
                     if self.rules[i].word_boundaries and not scanner.spaceless and not self._at_word_bounds(scanned, start, end):
                         continue
                     hits.add((i, start, end))
-        for k in self._patterns_to_run(folded_text):
+        words = self._words_found(folded_text)
+        runs: dict[bool, TextRuns] = {}
+        for k in sorted(self._always + list(words)):
             i, pattern = self._patterns[k]
             if closed and self._gate_of[i] in closed:
                 continue
-            target = folded_text if self.rules[i].fold_diacritics else pattern_text
+            folds = self.rules[i].fold_diacritics
+            target = folded_text if folds else pattern_text
+            reach = self._reach[k]
+            if reach is None or k not in words or self.windows_from_chars is None or len(target) < self.windows_from_chars:
+                ranges = [(0, len(target), len(target))]
+            else:
+                ranges = scan_ranges([p for places in words[k] for p in places], reach, runs.setdefault(folds, TextRuns(target)), pattern.flags)
             try:
-                # Under a scoring budget (budget.py), no pattern may run past it.
-                for m in pattern.finditer(target, timeout=budget.remaining()):
-                    if m.end() > m.start():
-                        hits.add((i, m.start(), m.end()))
+                for first, last, read_to in ranges:
+                    # Under a scoring budget (budget.py), no pattern may run past it.
+                    for m in pattern.finditer(target, first, read_to, timeout=budget.remaining()):
+                        if m.start() >= last:
+                            break
+                        if m.end() > m.start():
+                            hits.add((i, m.start(), m.end()))
             except TimeoutError:
                 raise budget.exceeded() from None
         if self._context_cues:
@@ -500,15 +524,19 @@ class RedFlagEngine:
             return {key for key, _gate in self._gates}
         return {key for key, gate in self._gates if not gate.search(text)}
 
-    def _patterns_to_run(self, folded_text: str) -> list[int]:
-        """Indices of the patterns whose required words occur in the text
-        (looked up case- and diacritic-insensitively, so never too few)."""
+    def _words_found(self, folded_text: str) -> dict[int, list[list[tuple[int, int]]]]:
+        """For each pattern with required words, where its words occur in the text, as
+        lists of [a, b) (looked up case- and diacritic-insensitively, so never too few)."""
         if not len(self._triggers):
-            return list(self._always)
-        found = set(self._always)
-        for _end, ks in self._triggers.iter(_lower_same_length(folded_text)):
-            found.update(ks)
-        return sorted(found)
+            return {}
+        by_word: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        for end, (length, ks) in self._triggers.iter(_lower_same_length(folded_text)):
+            by_word.setdefault(ks, []).append((end + 1 - length, end + 1))
+        found: dict[int, list[list[tuple[int, int]]]] = {}
+        for ks, places in by_word.items():
+            for k in ks:
+                found.setdefault(k, []).append(places)
+        return found
 
     @staticmethod
     def _at_word_bounds(text: str, start: int, end: int) -> bool:

@@ -13,6 +13,7 @@ simply always runs: the prefilter only ever skips work, never a match.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 try:  # Python 3.11+
     from re import _constants as sre_constants  # type: ignore[attr-defined]
@@ -192,3 +193,162 @@ def split_leading_alternation(pattern: str) -> list[str] | None:
     if len(branches) < 2 or any(not b for b in branches):
         return None
     return [f"{pattern[:i]}(?:{branch}){pattern[end + 1:]}" for branch in branches]
+
+
+# --- How far a match can reach -------------------------------------------------
+#
+# A pattern with required words needs only run near where they occur, if its
+# matches have a bounded width. Most rule patterns have `\s*` or `\d+` in them,
+# which no syntax bounds, but a text does: `\s*` consumes at most the text's
+# longest run of whitespace. So a width is a linear bound
+# `const + sum(coef * longest run of class)`, evaluated per text (engine.py).
+
+
+@dataclass(frozen=True)
+class LinearBound:
+    """`const` plus, for each character class (as regex source), `coef` times the
+    longest run of that class in the text."""
+
+    const: int = 0
+    runs: tuple[tuple[str, int], ...] = ()
+
+    def __add__(self, other: LinearBound) -> LinearBound:
+        runs = dict(self.runs)
+        for cls, coef in other.runs:
+            runs[cls] = runs.get(cls, 0) + coef
+        return LinearBound(self.const + other.const, tuple(sorted(runs.items())))
+
+    def times(self, k: int) -> LinearBound:
+        return LinearBound(self.const * k, tuple((cls, coef * k) for cls, coef in self.runs))
+
+    def at_least(self, other: LinearBound) -> LinearBound:
+        """A bound of both (every run length is >= 0, so the larger coefficients bound the max)."""
+        runs = dict(self.runs)
+        for cls, coef in other.runs:
+            runs[cls] = max(runs.get(cls, 0), coef)
+        return LinearBound(max(self.const, other.const), tuple(sorted(runs.items())))
+
+
+@dataclass(frozen=True)
+class MatchReach:
+    """`width`: the longest match; `reach`: how many characters from its start a
+    match attempt may read (the width, lookaheads and `\\b` after it)."""
+
+    width: LinearBound
+    reach: LinearBound
+
+
+class _Unbounded(Exception):
+    """A construct whose reach this analysis does not bound (back-references, ...)."""
+
+
+_CATEGORY_SOURCE = {
+    sre_constants.CATEGORY_DIGIT: r"\d",
+    sre_constants.CATEGORY_NOT_DIGIT: r"\D",
+    sre_constants.CATEGORY_SPACE: r"\s",
+    sre_constants.CATEGORY_NOT_SPACE: r"\S",
+    sre_constants.CATEGORY_WORD: r"\w",
+    sre_constants.CATEGORY_NOT_WORD: r"\W",
+}
+_ONE = LinearBound(1)
+_ZERO = LinearBound(0)
+
+
+def _char(code: int) -> str:
+    return f"\\U{code:08x}"
+
+
+def _class_source(op, arg) -> str | None:
+    """Regex source for one single-character item, or None if `op` is not one."""
+    if op is _LITERAL:
+        return _char(arg)
+    if op is sre_constants.NOT_LITERAL:
+        return f"[^{_char(arg)}]"
+    if op is sre_constants.ANY:
+        return "(?s:.)"
+    if op is sre_constants.IN:
+        parts: list[str] = []
+        for item_op, item_arg in arg:
+            if item_op is sre_constants.NEGATE:
+                parts.insert(0, "^")
+            elif item_op is _LITERAL:
+                parts.append(_char(item_arg))
+            elif item_op is sre_constants.RANGE:
+                parts.append(f"{_char(item_arg[0])}-{_char(item_arg[1])}")
+            elif item_op is sre_constants.CATEGORY and item_arg in _CATEGORY_SOURCE:
+                parts.append(_CATEGORY_SOURCE[item_arg])
+            else:
+                raise _Unbounded(item_op)
+        return "[" + "".join(parts) + "]"
+    return None
+
+
+def _consumed_classes(items, out: list[str]) -> None:
+    """Every single-character item a repeated sub-pattern may consume."""
+    for op, arg in items:
+        source = _class_source(op, arg)
+        if source is not None:
+            out.append(source)
+        elif op is _SUBPATTERN:
+            _consumed_classes(arg[-1], out)
+        elif op is _ATOMIC_GROUP:
+            _consumed_classes(arg, out)
+        elif op is _BRANCH:
+            for branch in arg[1]:
+                _consumed_classes(branch, out)
+        elif op in (_MAX_REPEAT, _MIN_REPEAT, _POSSESSIVE_REPEAT) and op is not None:
+            _consumed_classes(arg[2], out)
+        else:
+            raise _Unbounded(op)  # a lookaround or anchor inside a repeat: not bounded here
+
+
+def _sequence_reach(items) -> MatchReach:
+    width, reach = _ZERO, _ZERO
+    for op, arg in items:
+        item = _item_reach(op, arg)
+        reach = reach.at_least(width + item.reach)
+        width = width + item.width
+    return MatchReach(width, reach.at_least(width))
+
+
+def _item_reach(op, arg) -> MatchReach:
+    if _class_source(op, arg) is not None:
+        return MatchReach(_ONE, _ONE)
+    if op is sre_constants.AT:
+        return MatchReach(_ZERO, _ONE)  # \b and $ look at the next character
+    if op is _SUBPATTERN:
+        return _sequence_reach(arg[-1])
+    if op is _ATOMIC_GROUP:
+        return _sequence_reach(arg)
+    if op is _BRANCH:
+        found = [_sequence_reach(branch) for branch in arg[1]]
+        width, reach = _ZERO, _ZERO
+        for branch in found:
+            width, reach = width.at_least(branch.width), reach.at_least(branch.reach)
+        return MatchReach(width, reach)
+    if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+        direction, sub = arg
+        # A lookbehind reads only what comes before the current position.
+        return MatchReach(_ZERO, _sequence_reach(sub).reach if direction == 1 else _ZERO)
+    if op in (_MAX_REPEAT, _MIN_REPEAT, _POSSESSIVE_REPEAT) and op is not None:
+        _low, high, sub = arg
+        if high != sre_constants.MAXREPEAT:
+            if high == 0:
+                return MatchReach(_ZERO, _ZERO)
+            one = _sequence_reach(sub)
+            return MatchReach(one.width.times(high), one.width.times(high - 1) + one.reach)
+        classes: list[str] = []
+        _consumed_classes(sub, classes)
+        # A repetition consumes one unbroken run of its sub-pattern's characters.
+        run = LinearBound(0, (("(?:" + "|".join(sorted(set(classes))) + ")", 1),))
+        return MatchReach(run, run)
+    raise _Unbounded(op)
+
+
+def match_reach(pattern: str) -> MatchReach | None:
+    """How far a match of `pattern` reaches, as bounds to evaluate on a text, or None
+    when the syntax is beyond this analysis (or the parser's)."""
+    try:
+        return _sequence_reach(sre_parse.parse(pattern))
+    except (_Unbounded, sre_constants.error, OverflowError, RecursionError, ValueError):
+        return None
