@@ -183,6 +183,7 @@ class Tally:
         self.acked_feedback: set[int] = set()
         self.examples: dict[str, str] = {}
         self.good_latency: list[float] = []
+        self.good_latency_by_kind: dict[str, list[float]] = {}
 
     def record(self, kind: str, status, expected: set[int], body: bytes | None) -> None:
         self.by_kind.setdefault(kind, Counter())[str(status)] += 1
@@ -211,6 +212,7 @@ async def client_loop(
                 r = await client.request(method, base_ref[0] + path, headers=headers, content=body)
                 if name in GOOD_KINDS and r.status_code in (200, 201) and not outage.is_set():
                     tally.good_latency.append(time.perf_counter() - sent)
+                    tally.good_latency_by_kind.setdefault(name, []).append(time.perf_counter() - sent)
             except httpx.HTTPError as exc:
                 # Connection refused/reset while the server is down is expected; anything else is counted.
                 tally.transport_errors["during_outage" if outage.is_set() else f"{name}:{type(exc).__name__}"] += 1
@@ -296,13 +298,9 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
             seg["rss_growth_mb"] = round(late - early, 1)
             seg["rss_early_mb"], seg["rss_late_mb"] = round(early, 1), round(late, 1)
     total = sum(sum(c.values()) for c in tally.by_kind.values())
-    latencies = sorted(tally.good_latency)
-    if latencies:
-        report["good_latency_ms"] = {
-            "n": len(latencies),
-            "p50": round(1000 * latencies[len(latencies) // 2], 1),
-            "p99": round(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
-        }
+    if tally.good_latency:
+        report["good_latency_ms"] = _latency_summary(tally.good_latency)
+        report["good_latency_ms_by_kind"] = {k: _latency_summary(v) for k, v in sorted(tally.good_latency_by_kind.items())}
     report.update(
         requests=total,
         requests_per_s=round(total / (args.minutes * 60), 1),
@@ -317,6 +315,15 @@ async def soak(args, tmp: Path, keys_file: Path, keys: dict[str, str], database_
         lost_ids=lost[:50],
         memory_segments=segments,
     )
+
+
+def _latency_summary(seconds: list[float]) -> dict:
+    ordered = sorted(seconds)
+    return {
+        "n": len(ordered),
+        "p50": round(1000 * ordered[len(ordered) // 2], 1),
+        "p99": round(1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
+    }
 
 
 def main(argv=None) -> int:
@@ -364,6 +371,8 @@ def main(argv=None) -> int:
     print(f"5xx: {report['server_errors_5xx']}; unexpected statuses: {report['unexpected_statuses'] or 'none'}")
     if "good_latency_ms" in report:
         print(f"good requests: p50 {report['good_latency_ms']['p50']} ms, p99 {report['good_latency_ms']['p99']} ms")
+        for kind, summary in report["good_latency_ms_by_kind"].items():
+            print(f"  {kind:10s} n={summary['n']} p50 {summary['p50']} ms, p99 {summary['p99']} ms")
     print(f"transport errors: {report['transport_errors'] or 'none'}")
     for i, seg in enumerate(report["memory_segments"]):
         if "rss_growth_mb" in seg:

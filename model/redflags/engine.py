@@ -337,7 +337,7 @@ class _ContextCues:
 
 # From this length on, patterns run only around their required words (windows.py):
 # below it, one scan of the whole text costs less than finding the stretches
-# (benchmarks/bench_redflags.py --long: break-even near 8,000 characters).
+# (benchmarks/bench_windows.py: break-even near 8,000 characters).
 WINDOWS_FROM_CHARS = 12_000
 # Above this many different first characters, a phrase automaton scans UTF-8 bytes.
 _MAX_CHAR_FANOUT = 64
