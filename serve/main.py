@@ -124,7 +124,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter=build_rate_limiter(settings.redis_url, settings.redis_prefix, settings.rate_limit_fail_open),
         holder=holder,
         scoring=CoalescingScorer(
-            holder, settings.coalesce_max_listings, settings.inline_max_ms / 1000, settings.score_budget_seconds
+            holder,
+            settings.coalesce_max_listings,
+            settings.inline_max_ms / 1000,
+            settings.score_budget_seconds,
+            heavy_seconds=settings.heavy_min_ms / 1000,
         ),
         db=Database(settings.database_url),
     )

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Concurrent single requests scored together in one model call, at most this many listings.",
     )
+    heavy_min_ms: float = Field(
+        default=100.0,
+        ge=0,
+        description="Requests expected to take longer than this (a 50,000-character listing, a large page or batch) are scored one at a time in their own worker thread, beside the queue of shorter ones, so an ordinary listing never waits for them to finish (0 = every request).",
+    )
     inline_max_ms: float = Field(
         default=200.0,
         ge=0,

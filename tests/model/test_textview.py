@@ -3,6 +3,8 @@ and style it comes in, and n-grams only one board uses carry no weight."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from lurescan.model.features import ListingVectorizer, prepare
@@ -95,3 +97,34 @@ def test_place_masker_matches_the_full_alternation() -> None:
     texts += [f"{a} {b}" for a in names[:40] for b in ("office", names[-1].upper())]
     for text in texts:
         assert masker.sub(" [place] ", text) == full.sub(" [place] ", text), text
+
+
+def test_the_domain_branch_is_skipped_only_where_it_cannot_match() -> None:
+    """Without '.<tld>' anywhere, the URL mask runs its scheme branch alone: the same masks as the whole pattern."""
+    import yaml
+
+    from lurescan.model import textview
+    from lurescan.model.textview import mask_contacts
+
+    class AlwaysFound:
+        def search(self, text: str) -> bool:
+            return True
+
+    def reference(text: str) -> str:
+        saved, textview._ANY_TLD = textview._ANY_TLD, AlwaysFound()  # the whole pattern on every text
+        try:
+            return mask_contacts(text)
+        finally:
+            textview._ANY_TLD = saved
+
+    specs = yaml.safe_load((Path(__file__).resolve().parents[1] / "fixtures" / "pathological.yaml").read_text("utf-8"))
+    texts = [(s["unit"] * (3000 // len(s["unit"]) + 1))[:3000] + s.get("tail", "") for s in specs["inputs"]]
+    texts += [
+        "Apply at https://jobs.example/apply or www.hr-portal.asia/job?id=1 today",
+        "Apply at jobs.example.com/apply or hr.kh, or t.me/hr_kh_2024; see WWW.BIG-PAY.NET",
+        "a.a.a.a.a. 1-1-1-1- no domain here, just www.",
+        "lương 30 triệu, liên hệ zalo 0901 234 567, website congty.vn",
+        "",
+    ]
+    for text in texts:
+        assert mask_contacts(text) == reference(text), text[:60]

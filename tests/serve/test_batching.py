@@ -37,10 +37,18 @@ def listing(text: str) -> JobListing:
     return JobListing(text=text)
 
 
-def run(coroutine_factory, inline_seconds: float, max_listings: int = 64, seconds_per_char: float = 0.0):
+def run(
+    coroutine_factory,
+    inline_seconds: float,
+    max_listings: int = 64,
+    seconds_per_char: float = 0.0,
+    heavy_seconds: float | None = None,
+):
     async def main():
         holder = Holder(seconds_per_char)
-        coalescer = CoalescingScorer(holder, max_listings=max_listings, inline_seconds=inline_seconds)
+        coalescer = CoalescingScorer(
+            holder, max_listings=max_listings, inline_seconds=inline_seconds, heavy_seconds=heavy_seconds
+        )
         try:
             return await coroutine_factory(coalescer), holder.scorer.calls, threading.get_ident()
         finally:
@@ -127,3 +135,73 @@ def test_no_model_means_503(inline_seconds):
         assert error.value.status == 503
 
     asyncio.run(main())
+
+
+def test_a_long_request_does_not_hold_up_short_ones():
+    """Past `heavy_seconds`, a request is scored in its own lane: short ones sent after it are
+    answered while it is still being scored."""
+
+    async def one_long_then_short(coalescer):
+        await coalescer.score([listing("learn the cost")])  # the first call teaches the worker the cost
+        order = []
+
+        async def timed(name, text):
+            await coalescer.score([listing(text)])
+            order.append(name)
+
+        long = asyncio.create_task(timed("long", "x" * 10_000))  # 10,000 x 20 us = 200 ms
+        await asyncio.sleep(0.01)
+        await asyncio.gather(*(timed(f"short {i}", f"short ad {i}") for i in range(3)))
+        await long
+        return order
+
+    order, calls, loop_thread = run(
+        one_long_then_short, inline_seconds=0.02, seconds_per_char=2e-5, heavy_seconds=0.05
+    )
+    assert order[-1] == "long" and len(order) == 4
+    assert any(size == 1 and thread != loop_thread for size, thread in calls[1:])  # the long one, in a thread
+
+
+def test_one_lane_when_heavy_seconds_is_none():
+    async def one_long_then_short(coalescer):
+        await coalescer.score([listing("learn the cost")])
+        order = []
+
+        async def timed(name, text):
+            await coalescer.score([listing(text)])
+            order.append(name)
+
+        long = asyncio.create_task(timed("long", "x" * 5_000))
+        await asyncio.sleep(0.01)
+        await timed("short", "short ad")
+        await long
+        return order
+
+    order, _, _ = run(one_long_then_short, inline_seconds=0.02, seconds_per_char=2e-5)
+    assert order == ["long", "short"]  # FIFO: the short one waited
+
+
+@pytest.mark.parametrize("max_wait, expected", [(1.0, ["first", "shorter", "longer"]), (0.0, ["first", "longer", "shorter"])])
+def test_the_heavy_lane_takes_the_cheapest_unless_one_has_waited_too_long(monkeypatch, max_wait, expected):
+    from lurescan.serve import batching
+
+    monkeypatch.setattr(batching, "MAX_HEAVY_WAIT_SECONDS", max_wait)
+
+    async def three_heavy(coalescer):
+        await coalescer.score([listing("learn the cost")])
+        order = []
+
+        async def timed(name, text):
+            await coalescer.score([listing(text)])
+            order.append(name)
+
+        first = asyncio.create_task(timed("first", "x" * 5_000))  # 100 ms: the others queue behind it
+        await asyncio.sleep(0.02)
+        longer = asyncio.create_task(timed("longer", "y" * 8_000))
+        await asyncio.sleep(0.01)
+        shorter = asyncio.create_task(timed("shorter", "z" * 4_000))
+        await asyncio.gather(first, longer, shorter)
+        return order
+
+    order, _, _ = run(three_heavy, inline_seconds=0.02, seconds_per_char=2e-5, heavy_seconds=0.05)
+    assert order == expected
