@@ -25,7 +25,7 @@ from pathlib import Path
 from .arguments import REPO, BaselineArgs, BuildDefaultArgs, DataArgs, TrainArgs, command, command_line
 from .train import main
 
-VERSION = "lurescan-default-20261204"
+VERSION = "lurescan-default-20261206"
 
 DESCRIPTION = (
     "lurescan's bundled default model: word 1-2-gram and character 2-5-gram TF-IDF (hashed) over a source-neutral view "
