@@ -65,7 +65,7 @@ def _text_chars(jobs: list[_Job]) -> int:
 
 
 class _Lane:
-    """One FIFO queue of requests and the task that scores them."""
+    """One queue of requests and the task that scores them."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -122,7 +122,7 @@ class CoalescingScorer:
             return self._take_heavy(lane)
         jobs = [lane.queue.popleft()]
         total = len(jobs[0].listings)
-        while lane is self._light and lane.queue and total + len(lane.queue[0].listings) <= self.max_listings:
+        while lane.queue and total + len(lane.queue[0].listings) <= self.max_listings:
             job = lane.queue.popleft()
             jobs.append(job)
             total += len(job.listings)

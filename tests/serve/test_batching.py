@@ -137,17 +137,25 @@ def test_no_model_means_503(inline_seconds):
     asyncio.run(main())
 
 
+async def _answer_order(coalescer):
+    """After one call that teaches the worker the model's cost: `timed(name, text)` scores one
+    listing and appends `name` to `order` when it is answered."""
+    await coalescer.score([listing("learn the cost")])
+    order: list[str] = []
+
+    async def timed(name, text):
+        await coalescer.score([listing(text)])
+        order.append(name)
+
+    return order, timed
+
+
 def test_a_long_request_does_not_hold_up_short_ones():
     """Past `heavy_seconds`, a request is scored in its own lane: short ones sent after it are
     answered while it is still being scored."""
 
     async def one_long_then_short(coalescer):
-        await coalescer.score([listing("learn the cost")])  # the first call teaches the worker the cost
-        order = []
-
-        async def timed(name, text):
-            await coalescer.score([listing(text)])
-            order.append(name)
+        order, timed = await _answer_order(coalescer)
 
         long = asyncio.create_task(timed("long", "x" * 10_000))  # 10,000 x 20 us = 200 ms
         await asyncio.sleep(0.01)
@@ -164,12 +172,7 @@ def test_a_long_request_does_not_hold_up_short_ones():
 
 def test_one_lane_when_heavy_seconds_is_none():
     async def one_long_then_short(coalescer):
-        await coalescer.score([listing("learn the cost")])
-        order = []
-
-        async def timed(name, text):
-            await coalescer.score([listing(text)])
-            order.append(name)
+        order, timed = await _answer_order(coalescer)
 
         long = asyncio.create_task(timed("long", "x" * 5_000))
         await asyncio.sleep(0.01)
@@ -188,12 +191,7 @@ def test_the_heavy_lane_takes_the_cheapest_unless_one_has_waited_too_long(monkey
     monkeypatch.setattr(batching, "MAX_HEAVY_WAIT_SECONDS", max_wait)
 
     async def three_heavy(coalescer):
-        await coalescer.score([listing("learn the cost")])
-        order = []
-
-        async def timed(name, text):
-            await coalescer.score([listing(text)])
-            order.append(name)
+        order, timed = await _answer_order(coalescer)
 
         first = asyncio.create_task(timed("first", "x" * 5_000))  # 100 ms: the others queue behind it
         await asyncio.sleep(0.02)
